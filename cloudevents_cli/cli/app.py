@@ -1,0 +1,171 @@
+"""The Typer application, its global options, and the one handler that maps errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from cloudevents_cli import __version__, redact
+from cloudevents_cli.errors import CloudEventsError, ExitCode
+from cloudevents_cli.output import FORMATS, Output
+
+
+@dataclass
+class GlobalOptions:
+    """The global options as given (flag or environment); None where not given."""
+
+    base_url: str | None = None
+    user_secret: str | None = None
+    org_secret: str | None = None
+    profile: str | None = None
+    config: Path | None = None
+    output: str | None = None
+    quiet: bool = False
+    verbose: bool = False
+    color: str = "auto"
+    timeout: float | None = None
+    ca_bundle: Path | None = None
+
+
+@dataclass
+class State:
+    options: GlobalOptions
+    out: Output
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def output_for(self, local: str | None, default: str = "table", allowed: tuple[str, ...] = FORMATS) -> Output:
+        """The Output of this command: `-o` given to the command wins over the global one."""
+        fmt = local or self.options.output or default
+        if fmt not in allowed:
+            raise typer.BadParameter(
+                f"'{fmt}' is not one of {', '.join(allowed)}", param_hint="'-o' / '--output'"
+            )
+        self.out.fmt = fmt
+        return self.out
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State(GlobalOptions(), Output())
+    return root.obj
+
+
+class Group(TyperGroup):
+    """Runs commands under the single error handler: one line on stderr, the right exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CloudEventsError as err:
+            _report(ctx, f"error: {err.message}")
+            raise typer.Exit(int(err.exit_code)) from None
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            _report(ctx, "interrupted")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except Exception as err:  # a bug: one line, traceback only with -v, secrets scrubbed either way
+            verbose = isinstance(ctx.obj, State) and ctx.obj.options.verbose
+            detail = f"{type(err).__name__}: {err}"
+            _report(ctx, f"internal error: {detail}")
+            if verbose:
+                sys.stderr.write(redact.scrub(traceback.format_exc()))
+            else:
+                _report(ctx, "run again with -v for the traceback, and please report it")
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+
+def _report(ctx: click.Context, message: str) -> None:
+    obj = ctx.find_root().obj
+    if isinstance(obj, State):
+        obj.out.error(message)
+    else:
+        sys.stderr.write(redact.scrub(message) + "\n")
+
+
+app = typer.Typer(
+    cls=Group,
+    name="cloudevents",
+    help="Create Cloud Elements / SAP Open Connectors element instances with events, from YAML definitions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"cloudevents {__version__}\n")
+        raise typer.Exit()
+
+
+def _output_choice(value: str | None) -> str | None:
+    if value is not None and value not in (*FORMATS, "github"):
+        raise typer.BadParameter(f"'{value}' is not one of {', '.join(FORMATS)}")
+    return value
+
+
+def _color_choice(value: str) -> str:
+    if value not in ("auto", "always", "never"):
+        raise typer.BadParameter(f"'{value}' is not one of auto, always, never")
+    return value
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", envvar="CE_BASE_URL", help="Platform URL; a bare host gets /elements/api-v2.")
+    ] = None,
+    user_secret: Annotated[
+        str | None, typer.Option("--user-secret", envvar="CE_USER_SECRET", help="User secret.", show_default=False)
+    ] = None,
+    org_secret: Annotated[
+        str | None, typer.Option("--org-secret", envvar="CE_ORG_SECRET", help="Organization secret.", show_default=False)
+    ] = None,
+    profile: Annotated[str | None, typer.Option("--profile", envvar="CE_PROFILE", help="Profile from the config file.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar="CE_CONFIG", help="Config file (default: $XDG_CONFIG_HOME/cloudevents/config.yaml).")
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option("-o", "--output", envvar="CE_OUTPUT", callback=_output_choice, help="table, json, yaml or id."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Less on stderr.")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="More on stderr: each HTTP exchange, secrets masked.")] = False,
+    color: Annotated[str, typer.Option("--color", callback=_color_choice, help="auto, always or never.")] = "auto",
+    timeout: Annotated[float | None, typer.Option("--timeout", envvar="CE_TIMEOUT", help="Seconds per request (default 30).")] = None,
+    ca_bundle: Annotated[Path | None, typer.Option("--ca-bundle", envvar="CE_CA_BUNDLE", help="Extra CA certificates (PEM).")] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Create Cloud Elements / SAP Open Connectors element instances with events, from YAML definitions."""
+    redact.register(user_secret, org_secret)
+    options = GlobalOptions(
+        base_url=base_url,
+        user_secret=user_secret,
+        org_secret=org_secret,
+        profile=profile,
+        config=config,
+        output=output,
+        quiet=quiet,
+        verbose=verbose,
+        color=color,
+        timeout=timeout,
+        ca_bundle=ca_bundle,
+    )
+    ctx.obj = State(options, Output(output or "table", quiet=quiet, verbose=verbose, color=color))

@@ -1,0 +1,111 @@
+"""The exception hierarchy and the exit codes: the one place that maps one to the other.
+
+Core code raises these; only the CLI layer turns them into a message and an exit code.
+Messages must never carry a secret: build them from names, ids and statuses, not values.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    NO = 1  # the answer is no: diff found differences, verify found the signature wrong
+    USAGE = 2
+    INVALID = 3  # a definition, file or config failed validation; nothing was sent for it
+    REJECTED = 4  # the platform rejected a request (4xx other than 401/403)
+    AUTH = 5  # 401/403
+    UNREACHABLE = 6  # unreachable, timed out, 5xx/429 after retries, or outcome unknown
+    INTERNAL = 70
+    INTERRUPTED = 130
+
+
+def worst(codes: list[ExitCode] | list[int]) -> ExitCode:
+    """Combine the exit codes of a batch: the highest of 3-6 wins, then 1, then 0."""
+    failing = [c for c in codes if 3 <= c <= 6]
+    if failing:
+        return ExitCode(max(failing))
+    if any(c == ExitCode.NO for c in codes):
+        return ExitCode.NO
+    return ExitCode.OK
+
+
+class CloudEventsError(Exception):
+    """Base of every error the tool expects. `str(err)` is the one-line message."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+    code: str = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message}
+
+
+class UsageError(CloudEventsError):
+    exit_code = ExitCode.USAGE
+    code = "usage"
+
+
+class InvalidInput(CloudEventsError):
+    """The user's input (definition, file, config) is not acceptable. Nothing was sent for it."""
+
+    exit_code = ExitCode.INVALID
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, problems: list[Any] | None = None) -> None:
+        super().__init__(message, code=code)
+        self.problems = problems or []
+
+
+class PlatformError(CloudEventsError):
+    """The platform answered, and the answer is an error."""
+
+    exit_code = ExitCode.REJECTED
+    code = "rejected"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.request_id = request_id
+
+
+class AuthFailed(PlatformError):
+    exit_code = ExitCode.AUTH
+    code = "auth"
+
+
+class Unreachable(CloudEventsError):
+    """Could not reach the platform, timed out, or it kept answering 5xx/429 after retries."""
+
+    exit_code = ExitCode.UNREACHABLE
+    code = "unreachable"
+
+
+class OutcomeUnknown(Unreachable):
+    """A request was sent but no answer came back: it may or may not have taken effect."""
+
+    code = "unknown"
+
+
+class NotFound(PlatformError):
+    code = "not-found"
+
+
+class Conflict(PlatformError):
+    """E.g. two live instances share the name and element `apply` looks for."""
+
+    code = "conflict"

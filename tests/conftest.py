@@ -1,0 +1,59 @@
+"""Tests never touch the developer's machine: config dir, environment and colour are isolated."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cloudevents_cli import redact
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample-configs"
+SEED = ROOT.parent / "shared" / "seed"
+
+
+@pytest.fixture(autouse=True)
+def isolation(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("home")
+    for name in list(os.environ):
+        if name.startswith("CE_") or name in {"NO_COLOR", "FORCE_COLOR", "CI"}:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    redact.clear()
+    yield home
+    redact.clear()
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None = None
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def cli() -> object:
+    """Run the app in-process: cli("validate", "x.yaml", input=..., env=...) -> Result."""
+    from cloudevents_cli.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Result:
+        res = runner.invoke(app, list(args), input=input, env=env, catch_exceptions=True)
+        exc = res.exception if not isinstance(res.exception, SystemExit) else None
+        return Result(res.exit_code, res.stdout, res.stderr, exc)
+
+    return run
