@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 
 from cloudevents_cli import redact
 
+pytest_plugins = ["tests.emulator_fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample-configs"
 SEED = ROOT.parent / "shared" / "seed"

@@ -1,0 +1,1 @@
+"""Pytest fixtures that run the emulator in-process and as a subprocess (owned by the emulator work)."""
