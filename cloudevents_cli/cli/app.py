@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from cloudevents_cli import __version__, redact
 from cloudevents_cli.errors import CloudEventsError, ExitCode
@@ -44,9 +44,7 @@ class State:
         """The Output of this command: `-o` given to the command wins over the global one."""
         fmt = local or self.options.output or default
         if fmt not in allowed:
-            raise typer.BadParameter(
-                f"'{fmt}' is not one of {', '.join(allowed)}", param_hint="'-o' / '--output'"
-            )
+            raise typer.BadParameter(f"'{fmt}' is not one of {', '.join(allowed)}", param_hint="'-o' / '--output'")
         self.out.fmt = fmt
         return self.out
 
@@ -61,16 +59,16 @@ def state(ctx: typer.Context) -> State:
 class Group(TyperGroup):
     """Runs commands under the single error handler: one line on stderr, the right exit code."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except CloudEventsError as err:
             _report(ctx, f"error: {err.message}")
             raise typer.Exit(int(err.exit_code)) from None
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        except (typer.Exit, typer.Abort, TyperException):
             raise
         except KeyboardInterrupt:
             _report(ctx, "interrupted")
@@ -86,7 +84,7 @@ class Group(TyperGroup):
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
 
-def _report(ctx: click.Context, message: str) -> None:
+def _report(ctx: typer.Context, message: str) -> None:
     obj = ctx.find_root().obj
     if isinstance(obj, State):
         obj.out.error(message)
@@ -128,27 +126,40 @@ def _color_choice(value: str) -> str:
 def main_callback(
     ctx: typer.Context,
     base_url: Annotated[
-        str | None, typer.Option("--base-url", envvar="CE_BASE_URL", help="Platform URL; a bare host gets /elements/api-v2.")
+        str | None,
+        typer.Option("--base-url", envvar="CE_BASE_URL", help="Platform URL; a bare host gets /elements/api-v2."),
     ] = None,
     user_secret: Annotated[
         str | None, typer.Option("--user-secret", envvar="CE_USER_SECRET", help="User secret.", show_default=False)
     ] = None,
     org_secret: Annotated[
-        str | None, typer.Option("--org-secret", envvar="CE_ORG_SECRET", help="Organization secret.", show_default=False)
+        str | None,
+        typer.Option("--org-secret", envvar="CE_ORG_SECRET", help="Organization secret.", show_default=False),
     ] = None,
-    profile: Annotated[str | None, typer.Option("--profile", envvar="CE_PROFILE", help="Profile from the config file.")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", envvar="CE_PROFILE", help="Profile from the config file.")
+    ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", envvar="CE_CONFIG", help="Config file (default: $XDG_CONFIG_HOME/cloudevents/config.yaml).")
+        Path | None,
+        typer.Option(
+            "--config", envvar="CE_CONFIG", help="Config file (default: $XDG_CONFIG_HOME/cloudevents/config.yaml)."
+        ),
     ] = None,
     output: Annotated[
         str | None,
         typer.Option("-o", "--output", envvar="CE_OUTPUT", callback=_output_choice, help="table, json, yaml or id."),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Less on stderr.")] = False,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="More on stderr: each HTTP exchange, secrets masked.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="More on stderr: each HTTP exchange, secrets masked.")
+    ] = False,
     color: Annotated[str, typer.Option("--color", callback=_color_choice, help="auto, always or never.")] = "auto",
-    timeout: Annotated[float | None, typer.Option("--timeout", envvar="CE_TIMEOUT", help="Seconds per request (default 30).")] = None,
-    ca_bundle: Annotated[Path | None, typer.Option("--ca-bundle", envvar="CE_CA_BUNDLE", help="Extra CA certificates (PEM).")] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", envvar="CE_TIMEOUT", help="Seconds per request (default 30).")
+    ] = None,
+    ca_bundle: Annotated[
+        Path | None, typer.Option("--ca-bundle", envvar="CE_CA_BUNDLE", help="Extra CA certificates (PEM).")
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,

@@ -1,12 +1,18 @@
-"""Files to request bodies: load, interpolate, validate, expand. The one entry point of `definitions/`."""
+"""Files to request bodies: load, interpolate, apply flags, validate, expand. The entry point of `definitions/`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
-from cloudevents_cli.definitions.problems import Problem
+from cloudevents_cli import redact
+from cloudevents_cli.definitions import loader
+from cloudevents_cli.definitions import overrides as flags
+from cloudevents_cli.definitions.expand import expand
+from cloudevents_cli.definitions.interpolate import interpolate
+from cloudevents_cli.definitions.problems import Problem, Severity
+from cloudevents_cli.definitions.validate import validate
 
 
 @dataclass
@@ -17,8 +23,9 @@ class Item:
     name: str | None
     element: str | None
     body: dict[str, Any] | None  # the POST /instances body; None when the definition is invalid
-    secrets: frozenset[str] = frozenset()  # values that came from ${env:}/${file:}: mask them
+    secrets: frozenset[str] = frozenset()  # values that came from ${env:}/${file:} or secret flags: mask them
     problems: list[Problem] = field(default_factory=list)
+    name_at: tuple[int | None, int | None] = (None, None)  # line and column of the name
 
     @property
     def valid(self) -> bool:
@@ -40,6 +47,72 @@ class Batch:
         return [p for p in self.problems if p.severity == "warning"]
 
 
-def build(paths: Sequence[str], overrides: Any = None, *, stdin: Any = None) -> Batch:
-    """Read every PATH (file, folder, '-') and turn each document into an Item. Never raises for bad input."""
-    raise NotImplementedError
+def build(
+    paths: Sequence[str],
+    overrides: flags.Overrides | None = None,
+    *,
+    stdin: BinaryIO | None = None,
+    environ: Mapping[str, str] | None = None,
+    unique: bool = False,
+) -> Batch:
+    """Read every PATH (file, folder, '-') and turn each document into an Item. Never raises for bad input.
+
+    With `unique`, two definitions with the same name and element are an error (apply needs one of each).
+    """
+    items: list[Item] = []
+    problems: list[Problem] = []
+    files = 0
+    if not paths and overrides is not None and overrides.defines_instance:
+        docs_by_file: list[tuple[list[loader.Document], list[Problem]]] = [([flags.from_flags(overrides)], [])]
+    else:
+        docs_by_file = [(docs, more) for _, docs, more in loader.iter_load(paths, stdin)]
+    for docs, file_problems in docs_by_file:
+        files += 1
+        problems.extend(file_problems)
+        for doc in docs:
+            item = _item(doc, overrides, environ)
+            items.append(item)
+            problems.extend(item.problems)
+    _duplicates(items, problems, unique)
+    return Batch(items=items, problems=problems, files=files)
+
+
+def _item(doc: loader.Document, overrides: flags.Overrides | None, environ: Mapping[str, str] | None) -> Item:
+    found = interpolate(doc, environ)
+    found += flags.apply(doc, overrides)
+    redact.register(*doc.secrets)
+    found += validate(doc)
+    data = doc.data
+    body = None
+    if not any(p.severity == "error" for p in found):
+        body = expand(data)
+    name = data.get("name") if isinstance(data.get("name"), str) else None
+    element = data.get("element") if isinstance(data.get("element"), str) else None
+    return Item(doc.ref, name, element, body, frozenset(doc.secrets), found, doc.mark(("name",)))
+
+
+def _duplicates(items: list[Item], problems: list[Problem], unique: bool) -> None:
+    first: dict[tuple[str, str], Item] = {}
+    for item in items:
+        if item.name is None or item.element is None:
+            continue
+        key = (item.name, item.element)
+        if key not in first:
+            first[key] = item
+            continue
+        source, _, _ = item.source.rpartition("#")
+        severity: Severity = "error" if unique else "warning"
+        problem = Problem(
+            source,
+            item.name_at[0],
+            item.name_at[1],
+            "name",
+            severity,
+            "duplicate-definition",
+            f"'{item.name}' ({item.element}) is defined twice in this run (first in {first[key].source})",
+            "names must be unique per element for apply",
+        )
+        item.problems.append(problem)
+        problems.append(problem)
+        if unique:
+            item.body = None

@@ -1,0 +1,376 @@
+"""YAML files to documents: plain data plus the line and column of every node.
+
+Safe loading only (CSafeLoader's parser where available). Limits are enforced before any work: file size,
+binary content, non-UTF-8 bytes, alias expansion. Duplicate keys are refused. Problems are returned, never raised.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import yaml
+
+from cloudevents_cli.definitions.problems import Problem
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 100_000
+STDIN = "-"
+
+Path_ = tuple[str | int, ...]
+
+try:
+    _Parser: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Parser = yaml.SafeLoader
+
+# YAML 1.1 reads these plain scalars as booleans: a classic surprise for names and tags.
+YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n", "true", "false"}
+
+
+@dataclass
+class Document:
+    """One YAML document of one file."""
+
+    source: str  # the file as the user named it ("-" for stdin)
+    index: int  # from 1
+    data: Any
+    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # value node: (line, column), from 1
+    key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # mapping key node
+    plain_scalars: dict[Path_, str] = field(default_factory=dict)  # raw text of plain bool/number scalars
+    base_dir: Path = field(default_factory=Path.cwd)
+    flag_paths: dict[Path_, str] = field(default_factory=dict)  # paths set by a command-line flag
+    secrets: set[str] = field(default_factory=set)  # values that came from ${env:} / ${file:}
+
+    @property
+    def ref(self) -> str:
+        return f"{self.source}#{self.index}"
+
+    def mark(self, path: Path_, *, key: bool = False) -> tuple[int | None, int | None]:
+        """The best location for a path: itself, else its nearest located parent."""
+        if key and path in self.key_marks:
+            return self.key_marks[path]
+        p = path
+        while True:
+            if p in self.marks:
+                return self.marks[p]
+            if not p:
+                return (None, None)
+            p = p[:-1]
+
+
+def expand_paths(paths: Iterable[str]) -> tuple[list[str], list[Problem]]:
+    """Files as given, folders as their *.yaml / *.yml files (recursive, sorted), '-' as stdin."""
+    files: list[str] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        if raw == STDIN:
+            files.append(raw)
+            continue
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(
+                (f for f in p.rglob("*") if f.suffix in (".yaml", ".yml") and f.is_file()),
+                key=lambda f: f.as_posix(),
+            )
+            if not found:
+                problems.append(_file_problem(raw, "empty-folder", "the folder holds no *.yaml or *.yml file"))
+            files.extend(str(f) for f in found)
+        elif p.exists():
+            files.append(raw)
+        else:
+            problems.append(_file_problem(raw, "file-not-found", "no such file or folder"))
+    return files, problems
+
+
+def read_file(source: str, stdin: BinaryIO | None = None) -> tuple[str | None, list[Problem]]:
+    """The text of a file, or the problem that keeps it from being read. Limits are checked first."""
+    try:
+        if source == STDIN:
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            raw = stream.read(MAX_FILE_BYTES + 1)
+        else:
+            with open(source, "rb") as fh:
+                raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        return None, [_file_problem(source, "unreadable", f"cannot read the file: {err.strerror or err}")]
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [
+            _file_problem(source, "file-too-large", "the file is over 1 MiB; a definition file is far smaller")
+        ]
+    if b"\x00" in raw[:8192] or _looks_binary(raw):
+        return None, [_file_problem(source, "binary-file", "the file is binary, not YAML text")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        col = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        return None, [
+            Problem(
+                source,
+                line,
+                col,
+                "",
+                "error",
+                "not-utf8",
+                f"byte 0x{raw[err.start]:02x} is not UTF-8",
+                "save the file as UTF-8",
+            )
+        ]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, []
+
+
+def _looks_binary(raw: bytes) -> bool:
+    sample = raw[:4096]
+    if not sample:
+        return False
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
+    return controls / len(sample) > 0.05
+
+
+def parse_documents(text: str, source: str, base_dir: Path) -> tuple[list[Document], list[Problem]]:
+    """Every non-empty document of a YAML text, with marks; problems for what cannot be loaded."""
+    docs: list[Document] = []
+    problems: list[Problem] = []
+    loader = _Parser(text)
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            index += 1
+            if node is None or _is_empty(node):
+                continue
+            doc = Document(source=source, index=index, data=None, base_dir=base_dir)
+            problem = _check_size(node, source)
+            if problem is not None:
+                problems.append(problem)
+                continue
+            builder = _Builder(doc)
+            doc.data = builder.build(node, ())
+            if builder.problems:
+                problems.extend(builder.problems)
+                continue
+            if not isinstance(doc.data, dict):
+                line, col = _mark(node)
+                problems.append(
+                    Problem(
+                        source,
+                        line,
+                        col,
+                        "",
+                        "error",
+                        "not-a-mapping",
+                        f"a definition is a mapping of keys (name, element, ...), not a {_kind(doc.data)}",
+                        "start with 'name: ...' and 'element: ...'",
+                    )
+                )
+                continue
+            docs.append(doc)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)  # type: ignore[assignment]
+        message = (err.problem or err.context or "not valid YAML").strip()
+        problems.append(Problem(source, line, col, "", "error", "yaml-syntax", f"not valid YAML: {message}"))
+    except yaml.YAMLError as err:
+        problems.append(Problem(source, None, None, "", "error", "yaml-syntax", f"not valid YAML: {err}"))
+    except RecursionError:
+        problems.append(Problem(source, None, None, "", "error", "yaml-too-deep", "the YAML is nested too deeply"))
+    finally:
+        loader.dispose()
+    return docs, problems
+
+
+def load(source: str, stdin: BinaryIO | None = None) -> tuple[list[Document], list[Problem]]:
+    text, problems = read_file(source, stdin)
+    if text is None:
+        return [], problems
+    base = Path.cwd() if source == STDIN else Path(source).resolve().parent
+    docs, more = parse_documents(text, source, base)
+    if not docs and not more:
+        more = [_file_problem(source, "empty-file", "the file holds no definition")]
+    return docs, problems + more
+
+
+def iter_load(
+    paths: Iterable[str], stdin: BinaryIO | None = None
+) -> Iterator[tuple[str, list[Document], list[Problem]]]:
+    files, problems = expand_paths(paths)
+    for problem in problems:
+        yield problem.source, [], [problem]
+    for source in files:
+        docs, more = load(source, stdin)
+        yield source, docs, more
+
+
+# -- building plain data from nodes -------------------------------------------------------------------------
+
+_TAG = "tag:yaml.org,2002:"
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _is_empty(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null" and node.value in ("", "~", "null")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "string"
+
+
+def _check_size(root: yaml.Node, source: str) -> Problem | None:
+    """Refuse alias bombs and recursive aliases before building anything."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise _Recursive(node)
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                total += size(child)
+                if total > MAX_NODES:
+                    break
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                total += size(k) + size(v)
+                if total > MAX_NODES:
+                    break
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    try:
+        total = size(root)
+    except _Recursive as rec:
+        line, col = _mark(rec.node)
+        return Problem(source, line, col, "", "error", "recursive-alias", "an alias refers to the node that holds it")
+    except RecursionError:
+        return Problem(source, None, None, "", "error", "yaml-too-deep", "the YAML is nested too deeply")
+    if total > MAX_NODES:
+        line, col = _mark(root)
+        return Problem(
+            source,
+            line,
+            col,
+            "",
+            "error",
+            "alias-bomb",
+            f"the document expands to over {MAX_NODES:,} nodes through aliases; refused",
+        )
+    return None
+
+
+class _Recursive(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+
+
+_scalar_constructor = yaml.constructor.SafeConstructor()
+
+
+class _Builder:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.doc.marks[path] = _mark(node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        return self._scalar(node, path)
+
+    def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
+        tag = node.tag
+        if tag in (_TAG + "str", _TAG + "timestamp", _TAG + "binary") or not tag.startswith(_TAG):
+            return str(node.value)
+        if not node.style and tag in (_TAG + "bool", _TAG + "int", _TAG + "float"):
+            self.doc.plain_scalars[path] = node.value
+        try:
+            return _scalar_constructor.construct_object(node)
+        except (yaml.constructor.ConstructorError, ValueError):
+            return str(node.value)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        seen: dict[str, tuple[int, int]] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                merged.update(self._merge(value_node, path))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                line, col = _mark(key_node)
+                self.problems.append(
+                    Problem(
+                        self.doc.source,
+                        line,
+                        col,
+                        _dotted(path),
+                        "error",
+                        "bad-key",
+                        "a mapping key must be a plain text, not a list or mapping",
+                    )
+                )
+                continue
+            key = str(key_node.value)
+            if key in seen:
+                line, col = _mark(key_node)
+                first = seen[key]
+                self.problems.append(
+                    Problem(
+                        self.doc.source,
+                        line,
+                        col,
+                        _dotted((*path, key)),
+                        "error",
+                        "duplicate-key",
+                        f"'{key}' is given twice (first at line {first[0]})",
+                        "keep one of them",
+                    )
+                )
+                continue
+            seen[key] = _mark(key_node)
+            self.doc.key_marks[path + (key,)] = seen[key]
+            out[key] = self.build(value_node, (*path, key))
+        for key, value in merged.items():
+            out.setdefault(key, value)
+        return out
+
+    def _merge(self, node: yaml.Node, path: Path_) -> dict[str, Any]:
+        nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        result: dict[str, Any] = {}
+        for sub in reversed(nodes):
+            if isinstance(sub, yaml.MappingNode):
+                result.update(self._mapping(sub, path))
+        return result
+
+
+def _dotted(path: Path_) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _file_problem(source: str, code: str, message: str) -> Problem:
+    return Problem(source, None, None, "", "error", code, message)

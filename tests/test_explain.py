@@ -1,0 +1,183 @@
+"""`cloudevents explain`: the event keys reference, from the seed's tables and the platform notes."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+import cloudevents_cli.cli.explain_cmd  # noqa: F401  (registers the command until cli/__init__ imports it)
+from cloudevents_cli.definitions import keys
+from tests.conftest import SEED
+
+# Every parameter of the seed's two tables (as code: the line after each UI label).
+SEED_DOTTED_KEYS = {
+    "event.notification.enabled",
+    "event.vendor.type",
+    "event.notification.callback.url",
+    "event.poller.refresh_interval",
+    "event.notification.signature.key",
+    "event.poller.configuration",
+    "url",
+    "idField",
+    "datesConfiguration",
+    "updatedDateField",
+    "updatedDateFormat",
+    "createdDateField",
+    "createdDateFormat",
+}
+
+
+def _keys(cli: Any, *args: str) -> list[dict[str, Any]]:
+    res = cli("explain", *args, "-o", "json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["schema_version"] == 1
+    return list(doc["keys"])
+
+
+def test_seed_keys_are_really_in_the_seed() -> None:
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted(SEED.glob("*.txt")))
+    for key in SEED_DOTTED_KEYS:
+        assert re.search(rf"^{re.escape(key)}$", text, re.MULTILINE), key
+
+
+def test_json_lists_every_seed_key(cli: Any) -> None:
+    rows = _keys(cli)
+    dotted = {r["dotted_key"] for r in rows}
+    assert dotted >= SEED_DOTTED_KEYS
+    assert "<resourceName>" in dotted
+    assert len(dotted) == len(rows), "duplicate rows: the two tables must be merged"
+    for row in rows:
+        assert set(row) == {
+            "ui_label", "dotted_key", "definition_key", "type", "default", "description", "scope",
+        }  # fmt: skip
+        assert row["description"]
+
+
+def test_json_carries_the_notes_keys(cli: Any) -> None:
+    dotted = {r["dotted_key"] for r in _keys(cli)}
+    for key in (
+        "event.objects",
+        "event.metadata",
+        "event.poller.urls",
+        "event.helper.key",
+        "event.notification.instance.finder",
+        "event.notification.subscription.id",
+        "event.notification.callback.headers",
+        "event.notification.basic.username",
+        "event.notification.basic.password",
+        "updatedDateTimezone",
+        "createdDateTimezone",
+        "filterByUpdatedDate",
+        "filterByCurrentDate",
+        "createdCheckTolerance",
+        "pageSize",
+        "pollDelay",
+    ):
+        assert key in dotted
+
+
+def test_seed_words_and_defaults() -> None:
+    by_key = {k.dotted_key: k for k in keys.EVENT_KEYS}
+    assert by_key["event.notification.enabled"].default == "false"
+    assert by_key["event.notification.enabled"].type == "boolean"
+    assert "The URL where you want Cloud Elements to send the events." in (
+        by_key["event.notification.callback.url"].description
+    )
+    assert "either polling or webhook" in by_key["event.vendor.type"].description
+    assert "webhooks" in by_key["event.vendor.type"].description
+    assert by_key["filterByUpdatedDate"].default == "true"
+    assert by_key["event.objects"].ui_label == "—"
+    assert by_key["updatedDateFormat"].definition_key == "events.resources.<name>.dates.updated_format"
+    assert by_key["updatedDateFormat"].scope == "dates"
+    assert by_key["event.objects"].definition_key is None
+
+
+def test_known_event_keys() -> None:
+    assert "event.poller.refresh_interval" in keys.KNOWN_EVENT_KEYS
+    assert "event.notification.basic.password" in keys.KNOWN_EVENT_KEYS
+    assert all(k.startswith("event.") for k in keys.KNOWN_EVENT_KEYS)
+    assert "idField" not in keys.KNOWN_EVENT_KEYS
+
+
+def test_one_key_by_dotted_name(cli: Any) -> None:
+    rows = _keys(cli, "event.poller.refresh_interval")
+    assert len(rows) == 1
+    assert rows[0]["type"] == "number"
+    assert rows[0]["definition_key"] == "events.refresh_interval"
+
+
+def test_one_key_table(cli: Any) -> None:
+    res = cli("explain", "event.poller.refresh_interval")
+    assert res.exit_code == 0, res.output
+    assert "event.poller.refresh_interval" in res.stdout
+    assert "number" in res.stdout
+    assert "event.notification.callback.url" not in res.stdout
+    for column in ("UI label", "dotted key", "definition key", "type", "default", "description"):
+        assert column in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("query", "dotted"),
+    [
+        ("callback_url", "event.notification.callback.url"),
+        ("events.callback_url", "event.notification.callback.url"),
+        ("EVENT.NOTIFICATION.CALLBACK.URL", "event.notification.callback.url"),
+        ("Event Type", "event.vendor.type"),
+        ("idField", "idField"),
+        ("id_field", "idField"),
+        ("url", "url"),
+        ("events.resources.contacts.dates.updated_format", "updatedDateFormat"),
+        ("page_size", "pageSize"),
+    ],
+)
+def test_lookup_exact(cli: Any, query: str, dotted: str) -> None:
+    rows = _keys(cli, query)
+    assert [r["dotted_key"] for r in rows] == [dotted]
+
+
+def test_lookup_substring() -> None:
+    found = {k.dotted_key for k in keys.lookup("timezone")}
+    assert found == {"updatedDateTimezone", "createdDateTimezone"}
+    assert {k.dotted_key for k in keys.lookup("basic")} == {
+        "event.notification.basic.username",
+        "event.notification.basic.password",
+    }
+    assert keys.lookup("") == []
+
+
+def test_unknown_key_exits_2_with_a_suggestion(cli: Any) -> None:
+    res = cli("explain", "event.poller.refresh_intervall")
+    assert res.exit_code == 2
+    assert res.stdout == ""
+    assert "no event key matches 'event.poller.refresh_intervall'" in res.stderr
+    assert "did you mean 'event.poller.refresh_interval'?" in res.stderr
+
+
+def test_unknown_key_without_anything_close(cli: Any) -> None:
+    res = cli("explain", "qqqqqqqqqq")
+    assert res.exit_code == 2
+    assert "cloudevents explain" in res.stderr
+
+
+def test_yaml_output(cli: Any) -> None:
+    res = cli("explain", "signature", "-o", "yaml")
+    assert res.exit_code == 0, res.output
+    doc = yaml.safe_load(res.stdout)
+    assert [k["dotted_key"] for k in doc["keys"]] == ["event.notification.signature.key"]
+
+
+def test_id_output_is_refused(cli: Any) -> None:
+    res = cli("explain", "-o", "id")
+    assert res.exit_code == 2
+
+
+def test_full_table(cli: Any) -> None:
+    res = cli("explain")
+    assert res.exit_code == 0, res.output
+    for key in SEED_DOTTED_KEYS:
+        assert key in res.stdout
