@@ -119,13 +119,18 @@ class Output:
         self.stdout.write(redact.scrub(json.dumps(full, ensure_ascii=False, default=str)) + "\n")
         self.stdout.flush()
 
-    def raw_json(self, doc: Any) -> None:
-        """A JSON value exactly as given (request bodies, schemas): no schema_version added."""
-        self.stdout.write(redact.scrub(to_json(doc)) + "\n")
+    def raw_json(self, doc: Any, *, reveal: bool = False) -> None:
+        """A JSON value exactly as given (request bodies, schemas): no schema_version added.
+
+        `reveal` (the user's --show-secrets) skips the masking of registered secret values.
+        """
+        text = to_json(doc)
+        self.stdout.write((text if reveal else redact.scrub(text)) + "\n")
         self.stdout.flush()
 
-    def yaml(self, doc: Any) -> None:
-        self.stdout.write(redact.scrub(to_yaml(doc)))
+    def yaml(self, doc: Any, *, reveal: bool = False) -> None:
+        text = to_yaml(doc)
+        self.stdout.write(text if reveal else redact.scrub(text))
         self.stdout.flush()
 
     def text(self, text: str) -> None:

@@ -111,7 +111,10 @@ def render(
         raise typer.Exit(int(ExitCode.INVALID))
     bodies = [item.body if show_secrets else redact.mask(item.body, item.secrets) for item in batch.items]
     doc = bodies[0] if len(bodies) == 1 else bodies
-    out.raw_json(doc) if out.fmt == "json" else out.yaml(doc)
+    if out.fmt == "json":
+        out.raw_json(doc, reveal=show_secrets)
+    else:
+        out.yaml(doc, reveal=show_secrets)
 
 
 def _events_type(body: dict | None) -> str:
