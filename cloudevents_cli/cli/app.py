@@ -127,38 +127,38 @@ def main_callback(
     ctx: typer.Context,
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", envvar="CE_BASE_URL", help="Platform URL; a bare host gets /elements/api-v2."),
+        typer.Option("--base-url", envvar="CE_BASE_URL", metavar="URL", help="Platform URL; a bare host gets /elements/api-v2."),
     ] = None,
     user_secret: Annotated[
-        str | None, typer.Option("--user-secret", envvar="CE_USER_SECRET", help="User secret.", show_default=False)
+        str | None, typer.Option("--user-secret", envvar="CE_USER_SECRET", metavar="SECRET", help="User secret.", show_default=False)
     ] = None,
     org_secret: Annotated[
         str | None,
-        typer.Option("--org-secret", envvar="CE_ORG_SECRET", help="Organization secret.", show_default=False),
+        typer.Option("--org-secret", envvar="CE_ORG_SECRET", metavar="SECRET", help="Organization secret.", show_default=False),
     ] = None,
     profile: Annotated[
-        str | None, typer.Option("--profile", envvar="CE_PROFILE", help="Profile from the config file.")
+        str | None, typer.Option("--profile", envvar="CE_PROFILE", metavar="NAME", help="Profile from the config file.")
     ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", envvar="CE_CONFIG", help="Config file (default: $XDG_CONFIG_HOME/cloudevents/config.yaml)."
+            "--config", envvar="CE_CONFIG", metavar="FILE", help="Config file (default: $XDG_CONFIG_HOME/cloudevents/config.yaml)."
         ),
     ] = None,
     output: Annotated[
         str | None,
-        typer.Option("-o", "--output", envvar="CE_OUTPUT", callback=_output_choice, help="table, json, yaml or id."),
+        typer.Option("-o", "--output", envvar="CE_OUTPUT", metavar="FORMAT", callback=_output_choice, help="table, json, yaml or id."),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Less on stderr.")] = False,
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="More on stderr: each HTTP exchange, secrets masked.")
     ] = False,
-    color: Annotated[str, typer.Option("--color", callback=_color_choice, help="auto, always or never.")] = "auto",
+    color: Annotated[str, typer.Option("--color", metavar="WHEN", callback=_color_choice, help="auto, always or never.")] = "auto",
     timeout: Annotated[
-        float | None, typer.Option("--timeout", envvar="CE_TIMEOUT", help="Seconds per request (default 30).")
+        float | None, typer.Option("--timeout", envvar="CE_TIMEOUT", metavar="SECONDS", help="Seconds per request (default 30).")
     ] = None,
     ca_bundle: Annotated[
-        Path | None, typer.Option("--ca-bundle", envvar="CE_CA_BUNDLE", help="Extra CA certificates (PEM).")
+        Path | None, typer.Option("--ca-bundle", envvar="CE_CA_BUNDLE", metavar="FILE", help="Extra CA certificates (PEM).")
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")

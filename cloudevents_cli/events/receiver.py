@@ -1,0 +1,278 @@
+"""The callback receiver: a Starlette app that checks, reports and optionally relays event callbacks.
+
+Per POST on the path, in this order:
+- Content-Length over `max_body` (or more bytes than that while reading) -> 413, nothing parsed;
+- with a signature key: no `Elements-Webhook-Signature` -> 401 "missing"; a malformed one or one that does not
+  match the raw body bytes -> 401 "invalid";
+- a body that is not JSON -> 400;
+- otherwise 200 `{"received": true}`. With `forward_to`, the callback is first relayed unchanged (the same raw
+  bytes, Content-Type and every `Elements-*` header) to that URL with one shared httpx.AsyncClient; the sender
+  gets 200 whatever the forward's outcome, which is recorded on the delivery (`forward_status` or
+  `forward_error`). Rejected callbacks (4xx) are never forwarded.
+Other methods on the path get 405, other paths 404. Each POST is reported once to `on_event` as a Delivery,
+whose rows are one per event in `message.events` (see parse.py). This module never prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from cloudevents_cli.events import signature as sig
+from cloudevents_cli.events.parse import event_rows
+
+if TYPE_CHECKING:
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+MAX_BODY = 1 << 20  # 1 MiB
+FORWARD_TIMEOUT = 10.0
+
+OK = "ok"
+INVALID = "invalid"
+MISSING = "missing"
+UNSIGNED = "unsigned"
+
+ROW_FIELDS = (
+    "received_at",
+    "signature",
+    "http_status",
+    "webhook_id",
+    "event_id",
+    "instance_id",
+    "element_key",
+    "object_type",
+    "object_id",
+    "event_type",
+    "date",
+    "forward_status",
+    "forward_error",
+    "error",
+)
+
+
+@dataclass
+class Delivery:
+    """One callback POST as received and answered."""
+
+    received_at: str
+    http_status: int  # what the receiver answered the sender
+    signature: str  # ok | invalid | missing | unsigned
+    webhook_id: str | None
+    body_bytes: int
+    events: list[dict[str, Any]] = field(default_factory=list)  # parse.event_rows; empty when not parsed
+    error: str | None = None  # why the callback was rejected
+    forward_status: int | None = None
+    forward_error: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.http_status == 200
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat row per event, with the delivery's fields, in ROW_FIELDS order."""
+        common = {
+            "received_at": self.received_at,
+            "signature": self.signature,
+            "http_status": self.http_status,
+            "webhook_id": self.webhook_id,
+            "forward_status": self.forward_status,
+            "forward_error": self.forward_error,
+            "error": self.error,
+        }
+        return [{name: {**event, **common}.get(name) for name in ROW_FIELDS} for event in self.events]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def forwarded_headers(headers: Any) -> dict[str, str]:
+    """Content-Type and every Elements-* header, as received."""
+    kept: dict[str, str] = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower == "content-type" or lower.startswith("elements-"):
+            kept[name] = value
+    return kept
+
+
+class Receiver:
+    """Holds the configuration and the shared forward client; `handle` is the endpoint."""
+
+    def __init__(
+        self,
+        *,
+        path: str = "/",
+        signature_key: str | bytes | None = None,
+        forward_to: str | None = None,
+        on_event: Callable[[Delivery], None] | None = None,
+        max_body: int = MAX_BODY,
+        forward_timeout: float = FORWARD_TIMEOUT,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.path = path if path.startswith("/") else "/" + path
+        self._key = signature_key.encode() if isinstance(signature_key, str) else signature_key
+        self.forward_to = forward_to
+        self.on_event = on_event
+        self.max_body = max_body
+        self.forward_timeout = forward_timeout
+        self._client = client
+        self._own_client = client is None
+
+    def __repr__(self) -> str:  # never the key
+        return f"Receiver(path={self.path!r}, signed={self._key is not None}, forward_to={self.forward_to!r})"
+
+    @property
+    def checks_signatures(self) -> bool:
+        return self._key is not None
+
+    # -- the shared forward client ---------------------------------------------------------------------------
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(
+                timeout=self.forward_timeout,
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._own_client:
+            await self._client.aclose()
+            self._client = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Any) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.aclose()
+
+    # -- the endpoint ----------------------------------------------------------------------------------------
+    async def _read(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.strip().isdigit():
+                raise ValueError("invalid Content-Length")
+            if int(declared) > self.max_body:
+                raise _TooLarge(int(declared))
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise _TooLarge(size)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _signature_status(self, body: bytes, header: str | None) -> tuple[str, str | None]:
+        if self._key is None:
+            return UNSIGNED, None
+        if header is None or not header.strip():
+            return MISSING, f"no {sig.HEADER} header"
+        try:
+            valid = sig.verify(self._key, body, header)
+        except sig.MalformedSignature as err:
+            return INVALID, f"malformed signature: {err}"
+        if not valid:
+            return INVALID, "the signature does not match the body"
+        return OK, None
+
+    async def _forward(self, delivery: Delivery, request: Request, body: bytes) -> None:
+        import httpx
+
+        assert self.forward_to is not None
+        try:
+            answer = await self.client().post(
+                self.forward_to, content=body, headers=forwarded_headers(request.headers)
+            )
+        except httpx.HTTPError as err:
+            delivery.forward_error = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        else:
+            delivery.forward_status = answer.status_code
+
+    async def handle(self, request: Request) -> Response:
+        from starlette.responses import JSONResponse
+
+        webhook_id = request.headers.get(sig.ID_HEADER)
+        delivery = Delivery(
+            received_at=_now(), http_status=200, signature=UNSIGNED, webhook_id=webhook_id, body_bytes=0
+        )
+        try:
+            body = await self._read(request)
+        except _TooLarge as err:
+            delivery.http_status = 413
+            delivery.body_bytes = int(err.args[0])
+            delivery.error = f"body too large (over {self.max_body} bytes)"
+            self._report(delivery)
+            return JSONResponse({"received": False, "error": delivery.error}, status_code=413)
+        except ValueError as err:
+            delivery.http_status = 400
+            delivery.error = str(err)
+            self._report(delivery)
+            return JSONResponse({"received": False, "error": delivery.error}, status_code=400)
+        delivery.body_bytes = len(body)
+        delivery.signature, problem = self._signature_status(body, request.headers.get(sig.HEADER))
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None
+            if problem is None:
+                problem = "the body is not JSON"
+                delivery.http_status = 400
+        delivery.events = event_rows(document)
+        if delivery.signature in (INVALID, MISSING):
+            delivery.http_status = 401
+        delivery.error = problem
+        if delivery.accepted and self.forward_to:
+            await self._forward(delivery, request, body)
+        self._report(delivery)
+        if not delivery.accepted:
+            return JSONResponse({"received": False, "error": problem}, status_code=delivery.http_status)
+        return JSONResponse({"received": True})
+
+    def _report(self, delivery: Delivery) -> None:
+        if self.on_event is not None:
+            self.on_event(delivery)
+
+
+def create_receiver(
+    path: str = "/",
+    signature_key: str | bytes | None = None,
+    forward_to: str | None = None,
+    on_event: Callable[[Delivery], None] | None = None,
+    max_body: int = MAX_BODY,
+    *,
+    forward_timeout: float = FORWARD_TIMEOUT,
+    client: httpx.AsyncClient | None = None,
+) -> Starlette:
+    """The receiver as an ASGI app; `app.state.receiver` is the Receiver (e.g. to `aclose()` in tests)."""
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    receiver = Receiver(
+        path=path,
+        signature_key=signature_key,
+        forward_to=forward_to,
+        on_event=on_event,
+        max_body=max_body,
+        forward_timeout=forward_timeout,
+        client=client,
+    )
+    routes = [Route(receiver.path, receiver.handle, methods=["POST"])]
+    app = Starlette(routes=routes, lifespan=receiver.lifespan)
+    app.state.receiver = receiver
+    return app

@@ -1,0 +1,543 @@
+"""The callback receiver in-process (httpx.ASGITransport) and `cloudevents listen` as a real subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cloudevents_cli.events.parse import event_rows
+from cloudevents_cli.events.receiver import Delivery, create_receiver, forwarded_headers
+from cloudevents_cli.events.signature import sign
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "listen-test-signature-key-0123"
+
+
+def callback_body(*events: dict[str, Any], instance_id: int = 42, element: str = "sfdc") -> bytes:
+    message: dict[str, Any] = {
+        "eventId": "ev-1",
+        "instanceId": instance_id,
+        "elementKey": element,
+        "events": list(events),
+        "raw": {"vendor": "payload"},
+    }
+    return json.dumps({"message": message}).encode()
+
+
+def an_event(
+    object_id: str = "003A", event_type: str = "CREATED", object_type: str = "Contact"
+) -> dict[str, Any]:
+    return {
+        "objectId": object_id,
+        "objectType": object_type,
+        "eventType": event_type,
+        "elementKey": "sfdc",
+        "date": "2026-11-28T13:00:00Z",
+    }
+
+
+def signed_headers(body: bytes, key: str = KEY, webhook_id: str = "wh-1") -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "Elements-Webhook-Signature": sign(key, body),
+        "Elements-Webhook-Id": webhook_id,
+    }
+
+
+# -- parsing bodies ----------------------------------------------------------------------------------------
+def test_rows_one_per_event() -> None:
+    rows = event_rows(json.loads(callback_body(an_event("1"), an_event("2", "UPDATED", "Account"))))
+    assert [r["object_id"] for r in rows] == ["1", "2"]
+    assert rows[1] == {
+        "event_id": "ev-1",
+        "instance_id": 42,
+        "element_key": "sfdc",
+        "object_type": "Account",
+        "object_id": "2",
+        "event_type": "UPDATED",
+        "date": "2026-11-28T13:00:00Z",
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [],
+        [1, 2],
+        "text",
+        12,
+        {},
+        {"message": None},
+        {"message": {"events": "nope"}},
+        {"message": {"events": []}},
+    ],
+)
+def test_rows_tolerate_odd_bodies(body: Any) -> None:
+    rows = event_rows(body)
+    assert len(rows) == 1
+    assert set(rows[0]) == {
+        "event_id",
+        "instance_id",
+        "element_key",
+        "object_type",
+        "object_id",
+        "event_type",
+        "date",
+    }
+
+
+def test_rows_with_what_is_known() -> None:
+    rows = event_rows({"message": {"instance_id": 7, "elementKey": "hubspot", "objectType": "contacts"}})
+    assert rows == [
+        {
+            "event_id": None,
+            "instance_id": 7,
+            "element_key": "hubspot",
+            "object_type": "contacts",
+            "object_id": None,
+            "event_type": None,
+            "date": None,
+        }
+    ]
+    # a bare message without the envelope, an event without fields, a non-scalar id, a non-dict event
+    rows = event_rows({"instanceId": 9, "events": [{}, {"objectId": {"a": 1}, "date": 1700000000000}, "x"]})
+    assert [r["instance_id"] for r in rows] == [9, 9]
+    assert rows[1]["object_id"] == '{"a":1}'
+    assert rows[1]["date"] == 1700000000000
+
+
+def test_forwarded_headers_keep_content_type_and_elements() -> None:
+    kept = forwarded_headers(
+        {
+            "Content-Type": "application/json",
+            "Elements-Webhook-Id": "1",
+            "elements-extra": "x",
+            "Host": "h",
+            "X-A": "1",
+        }
+    )
+    assert kept == {"Content-Type": "application/json", "Elements-Webhook-Id": "1", "elements-extra": "x"}
+
+
+# -- the receiver in-process -------------------------------------------------------------------------------
+class Recorder:
+    """Collects deliveries; as an httpx MockTransport handler, records forwarded requests."""
+
+    def __init__(self, status: int = 202, fail: bool = False) -> None:
+        self.deliveries: list[Delivery] = []
+        self.requests: list[httpx.Request] = []
+        self.status = status
+        self.fail = fail
+
+    def __call__(self, delivery: Delivery) -> None:
+        self.deliveries.append(delivery)
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        if self.fail:
+            raise httpx.ConnectError("connection refused", request=request)
+        self.requests.append(request)
+        return httpx.Response(self.status, json={"ok": True})
+
+
+def exchange(app: Any, *requests: tuple[str, str, dict[str, Any]]) -> list[httpx.Response]:
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
+            answers = [await client.request(method, url, **kw) for method, url, kw in requests]
+        await app.state.receiver.aclose()
+        return answers
+
+    return asyncio.run(go())
+
+
+def test_valid_signature_is_accepted() -> None:
+    seen = Recorder()
+    body = callback_body(an_event("1"), an_event("2"))
+    (answer,) = exchange(
+        create_receiver(signature_key=KEY, on_event=seen),
+        ("POST", "/", {"content": body, "headers": signed_headers(body)}),
+    )
+    assert answer.status_code == 200
+    assert answer.json() == {"received": True}
+    (delivery,) = seen.deliveries
+    rows = delivery.rows()
+    assert len(rows) == 2
+    assert rows[0]["signature"] == "ok"
+    assert rows[0]["webhook_id"] == "wh-1"
+    assert rows[0]["http_status"] == 200
+    assert rows[0]["instance_id"] == 42
+    assert rows[0]["error"] is None
+    assert rows[0]["forward_status"] is None
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        (None, "missing"),
+        ("", "missing"),
+        (sign("wrong key", b"x"), "invalid"),
+        ("sha256=not-base64", "invalid"),
+        ("jHdbRx5EZAsOfTwAPJOGkNUzQMVVdu5VJlxcsk+G6jQ=", "invalid"),
+    ],
+)
+def test_bad_signatures_get_401(header: str | None, status: str) -> None:
+    seen = Recorder()
+    body = callback_body(an_event())
+    headers = {"Content-Type": "application/json"}
+    if header is not None:
+        headers["Elements-Webhook-Signature"] = header
+    (answer,) = exchange(
+        create_receiver(signature_key=KEY, on_event=seen),
+        ("POST", "/", {"content": body, "headers": headers}),
+    )
+    assert answer.status_code == 401
+    assert answer.json()["received"] is False
+    (delivery,) = seen.deliveries
+    (row,) = delivery.rows()
+    assert row["signature"] == status
+    assert row["http_status"] == 401
+    assert row["object_id"] == "003A"  # what the body claims is still shown
+    assert row["error"]
+    assert KEY not in json.dumps(row) + answer.text
+
+
+def test_signature_is_checked_against_the_raw_bytes() -> None:
+    seen = Recorder()
+    body = callback_body(an_event())
+    reformatted = json.dumps(json.loads(body), indent=2).encode()  # same JSON, other bytes
+    (answer,) = exchange(
+        create_receiver(signature_key=KEY, on_event=seen),
+        ("POST", "/", {"content": reformatted, "headers": signed_headers(body)}),
+    )
+    assert answer.status_code == 401
+    assert seen.deliveries[0].signature == "invalid"
+
+
+def test_without_a_key_events_are_unsigned() -> None:
+    seen = Recorder()
+    body = callback_body(an_event())
+    (answer,) = exchange(create_receiver(on_event=seen), ("POST", "/", {"content": body}))
+    assert answer.status_code == 200
+    assert seen.deliveries[0].rows()[0]["signature"] == "unsigned"
+
+
+def test_body_not_json_gets_400() -> None:
+    seen = Recorder()
+    body = b"this is not json"
+    (answer,) = exchange(
+        create_receiver(signature_key=KEY, on_event=seen),
+        ("POST", "/", {"content": body, "headers": signed_headers(body)}),
+    )
+    assert answer.status_code == 400
+    (row,) = seen.deliveries[0].rows()
+    assert row["signature"] == "ok"
+    assert row["http_status"] == 400
+    assert "not JSON" in row["error"]
+
+
+def test_body_too_large_gets_413() -> None:
+    seen = Recorder()
+    big = b"x" * 2000
+
+    async def chunks() -> Any:  # no Content-Length: the cap applies while reading
+        for _ in range(20):
+            yield b"y" * 100
+
+    app = create_receiver(on_event=seen, max_body=1000)
+    answers = exchange(
+        app,
+        ("POST", "/", {"content": big}),
+        ("POST", "/", {"content": chunks()}),
+        ("POST", "/", {"content": b"z" * 1000}),  # exactly the limit is fine
+    )
+    assert [a.status_code for a in answers] == [413, 413, 400]
+    assert [d.rows() for d in seen.deliveries[:2]] == [[], []]
+    assert "too large" in (seen.deliveries[0].error or "")
+
+
+def test_only_post_on_the_path() -> None:
+    seen = Recorder()
+    answers = exchange(
+        create_receiver(path="/hook", on_event=seen),
+        ("GET", "/hook", {}),
+        ("PUT", "/hook", {"content": b"{}"}),
+        ("POST", "/", {"content": b"{}"}),
+        ("POST", "/other", {"content": b"{}"}),
+        ("POST", "/hook", {"content": b"{}"}),
+    )
+    assert [a.status_code for a in answers] == [405, 405, 404, 404, 200]
+    assert len(seen.deliveries) == 1
+
+
+def test_forward_relays_the_raw_callback() -> None:
+    seen = Recorder(status=202)
+    client = httpx.AsyncClient(transport=httpx.MockTransport(seen.handler))
+    body = callback_body(an_event())
+    headers = {**signed_headers(body), "X-Other": "dropped", "Elements-Extra": "kept"}
+    app = create_receiver(signature_key=KEY, forward_to="http://app.local/in", on_event=seen, client=client)
+    bad = {**headers, "Elements-Webhook-Signature": sign("nope", body)}
+    answers = exchange(
+        app,
+        ("POST", "/", {"content": body, "headers": headers}),
+        ("POST", "/", {"content": body, "headers": bad}),
+    )
+    assert [a.status_code for a in answers] == [200, 401]
+    (sent,) = seen.requests  # the rejected one is not forwarded
+    assert sent.url == "http://app.local/in"
+    assert sent.content == body
+    assert sent.headers["Elements-Webhook-Signature"] == headers["Elements-Webhook-Signature"]
+    assert sent.headers["Elements-Webhook-Id"] == "wh-1"
+    assert sent.headers["Elements-Extra"] == "kept"
+    assert sent.headers["Content-Type"] == "application/json"
+    assert "X-Other" not in sent.headers
+    assert seen.deliveries[0].rows()[0]["forward_status"] == 202
+    assert seen.deliveries[1].rows()[0]["forward_status"] is None
+
+
+def test_forward_failure_is_recorded_and_the_sender_still_gets_200() -> None:
+    seen = Recorder(fail=True)
+    client = httpx.AsyncClient(transport=httpx.MockTransport(seen.handler))
+    body = callback_body(an_event())
+    app = create_receiver(forward_to="http://app.local/in", on_event=seen, client=client)
+    (answer,) = exchange(app, ("POST", "/", {"content": body}))
+    assert answer.status_code == 200
+    row = seen.deliveries[0].rows()[0]
+    assert row["forward_status"] is None
+    assert "ConnectError" in row["forward_error"]
+
+
+def test_receiver_repr_hides_the_key() -> None:
+    app = create_receiver(signature_key=KEY)
+    assert KEY not in repr(app.state.receiver)
+
+
+# -- `cloudevents listen` as a real subprocess -------------------------------------------------------------
+class Listen:
+    def __init__(self, proc: subprocess.Popen[str], url: str) -> None:
+        self.proc = proc
+        self.url = url
+
+    def post(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+        return httpx.post(self.url, content=body, headers=headers or {}, timeout=10)
+
+    def finish(self, timeout: float = 15) -> tuple[int, str, str]:
+        out, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, out, err
+
+    def lines(self, out: str) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def listen(tmp_path: Path) -> Iterator[Callable[..., Listen]]:
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> Listen:
+        ready = tmp_path / f"ready-{len(started)}"
+        cmd = [sys.executable, "-m", "cloudevents_cli", *args]
+        proc = subprocess.Popen(
+            [*cmd, "--port", "0", "--ready-file", str(ready)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        started.append(proc)
+        deadline = time.monotonic() + 20
+        while not ready.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                _, err = proc.communicate()
+                raise AssertionError(f"listen did not start: {err}")
+            time.sleep(0.02)
+        return Listen(proc, ready.read_text().strip())
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+@pytest.mark.slow
+def test_listen_json_lines(listen: Callable[..., Listen]) -> None:
+    server = listen(
+        "listen", "-o", "json", "--signature-key", KEY, "--max-events", "5", "--max-body", "100000"
+    )
+    assert server.url.startswith("http://127.0.0.1:")
+    good = callback_body(an_event("1"), an_event("2", "DELETED"))
+    assert server.post(b"x" * 200_000, signed_headers(b"x")).status_code == 413
+    assert server.post(good, signed_headers(good, webhook_id="wh-good")).status_code == 200
+    one = callback_body(an_event("1"))
+    assert server.post(one, signed_headers(one, key="not the key")).status_code == 401
+    assert server.post(one, {"Content-Type": "application/json"}).status_code == 401
+    assert server.post(b"<xml/>", signed_headers(b"<xml/>")).status_code == 400
+    code, out, err = server.finish()
+    assert code == 0, err
+    rows = server.lines(out)
+    assert [(r["signature"], r["http_status"], r["object_id"]) for r in rows] == [
+        ("ok", 200, "1"),
+        ("ok", 200, "2"),
+        ("invalid", 401, "1"),
+        ("missing", 401, "1"),
+        ("ok", 400, None),
+    ]
+    first = rows[0]
+    assert first["schema_version"] == 1
+    assert first["webhook_id"] == "wh-good"
+    assert first["instance_id"] == 42
+    assert first["element_key"] == "sfdc"
+    assert first["object_type"] == "Contact"
+    assert first["event_type"] == "CREATED"
+    assert first["date"] == "2026-11-28T13:00:00Z"
+    assert first["event_id"] == "ev-1"
+    assert rows[1]["event_type"] == "DELETED"
+    assert "listening on http://127.0.0.1:" in err
+    assert err.count("rejected callback") == 4  # 413, invalid, missing, not JSON
+    assert "5 events received (3 verified, 3 rejected); 1 callbacks refused" in err
+    assert KEY not in out + err
+
+
+@pytest.mark.slow
+def test_listen_table_and_sigterm(listen: Callable[..., Listen]) -> None:
+    server = listen("--color", "never", "listen", "--signature-key", KEY, "--path", "/hook")
+    assert server.url.endswith("/hook")
+    body = callback_body(an_event("003XYZ"))
+    assert server.post(body, signed_headers(body)).status_code == 200
+    assert httpx.get(server.url, timeout=5).status_code == 405
+    time.sleep(0.2)
+    server.proc.send_signal(signal.SIGTERM)
+    code, out, err = server.finish()
+    assert code == 0, err
+    header, line = out.splitlines()
+    assert header.split()[:3] == ["TIME", "SIGNATURE", "EVENT"]
+    assert "003XYZ" in line
+    assert line.split()[1:3] == ["ok", "CREATED"]
+    assert "1 event received (1 verified, 0 rejected)" in err
+    assert KEY not in out + err
+
+
+@pytest.mark.slow
+def test_listen_ctrl_c_exits_130(listen: Callable[..., Listen]) -> None:
+    server = listen("listen", "-o", "json")
+    body = callback_body(an_event())
+    assert server.post(body).status_code == 200
+    time.sleep(0.2)
+    server.proc.send_signal(signal.SIGINT)
+    code, out, err = server.finish()
+    assert code == 130, err
+    assert len(server.lines(out)) == 1
+    assert server.lines(out)[0]["signature"] == "unsigned"
+    assert "1 event received (0 rejected, signatures not checked)" in err
+
+
+class TargetApp:
+    """A user's app on a real port: records what it is sent, answers 202."""
+
+    def __init__(self) -> None:
+        import uvicorn
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import PlainTextResponse
+        from starlette.routing import Route
+
+        self.received: list[tuple[bytes, dict[str, str]]] = []
+
+        async def hook(request: Request) -> PlainTextResponse:
+            self.received.append((await request.body(), dict(request.headers)))
+            return PlainTextResponse("thanks", status_code=202)
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/in"
+        config = uvicorn.Config(Starlette(routes=[Route("/in", hook, methods=["POST"])]), log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])))
+
+    def __enter__(self) -> TargetApp:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "target app did not start"
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.mark.slow
+def test_listen_forward_to(listen: Callable[..., Listen]) -> None:
+    with TargetApp() as target:
+        server = listen(
+            "listen", "-o", "json", "--signature-key", KEY, "--forward-to", target.url, "--max-events", "2"
+        )
+        body = callback_body(an_event())
+        headers = signed_headers(body, webhook_id="wh-fwd")
+        assert server.post(body, headers).status_code == 200
+        assert server.post(body, signed_headers(body, key="forged")).status_code == 401
+        code, out, err = server.finish()
+    assert code == 0, err
+    rows = server.lines(out)
+    assert [(r["signature"], r["forward_status"]) for r in rows] == [("ok", 202), ("invalid", None)]
+    (received,) = target.received
+    sent_body, sent_headers = received
+    assert sent_body == body
+    assert sent_headers["elements-webhook-signature"] == headers["Elements-Webhook-Signature"]
+    assert sent_headers["elements-webhook-id"] == "wh-fwd"
+    assert sent_headers["content-type"] == "application/json"
+    assert KEY not in out + err
+
+
+@pytest.mark.slow
+def test_listen_forward_error(listen: Callable[..., Listen]) -> None:
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    port = dead.getsockname()[1]
+    try:
+        server = listen(
+            "listen", "-o", "json", "--forward-to", f"http://127.0.0.1:{port}/", "--max-events", "1"
+        )
+        body = callback_body(an_event())
+        assert server.post(body).status_code == 200
+        code, out, err = server.finish()
+    finally:
+        dead.close()
+    assert code == 0, err
+    (row,) = server.lines(out)
+    assert row["forward_status"] is None
+    assert row["forward_error"]
+    assert "forward failed" in err
+
+
+def test_listen_port_in_use_exits_3(cli: Any) -> None:
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        result = cli("listen", "--port", str(busy.getsockname()[1]))
+    finally:
+        busy.close()
+    assert result.exit_code == 3, result.output
+    assert "cannot listen" in result.stderr
+
+
+def test_listen_rejects_a_bad_forward_url(cli: Any) -> None:
+    result = cli("listen", "--port", "0", "--forward-to", "ftp://x")
+    assert result.exit_code == 2
