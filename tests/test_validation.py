@@ -266,3 +266,21 @@ def test_duplicate_definitions_for_apply(tmp_path: Path) -> None:
     assert (p.severity, p.line, p.column) == ("error", 4, 7)
     assert [i.valid for i in strict.items] == [True, False, True]
     assert build([str(tmp_path)]).errors == []
+
+
+def test_bad_callback_port_is_named(tmp_path: Path) -> None:
+    p = one(check(tmp_path, GOOD.replace("hooks.example.com/ce", "hooks.example.com:99999/ce")), "bad-callback-url")
+    assert "'99999'" in p.message and "65535" in p.message
+
+
+def test_upper_case_milliseconds_gets_a_hint(tmp_path: Path) -> None:
+    text = GOOD.replace("updated_format: \"yyyy-MM-dd'T'HH:mm:ss'Z'\"", "updated_format: MILLISECONDS")
+    p = one(check(tmp_path, text), "bad-date-format")
+    assert "'milliseconds' in lower case" in p.message
+
+
+def test_interpolated_number_gets_a_hint_about_env_values(tmp_path: Path) -> None:
+    p = one(
+        check(tmp_path, GOOD.replace("refresh_interval: 15", "refresh_interval: ${env:RI:-15}")), "bad-refresh-interval"
+    )
+    assert p.hint is not None and "always a text" in p.hint

@@ -146,6 +146,9 @@ def _events(r: Reporter, events: dict[str, Any]) -> None:
 def _callback_url(r: Reporter, url: str) -> None:
     path = ("events", "callback_url")
     parts = _split(url.strip())
+    if parts is None and _port_text(url) is not None:
+        r.error(path, "bad-callback-url", f"the port '{_port_text(url)}' is not a number from 1 to 65535")
+        return
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         r.error(
             path,
@@ -216,6 +219,14 @@ def _split(url: str) -> SplitResult | None:
     except ValueError:
         return None
     return parts
+
+
+def _port_text(url: str) -> str | None:
+    """The port part of an http(s) URL whose port is unreadable, for the message."""
+    rest = url.strip().split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    if "]" in rest:
+        rest = rest.rsplit("]", 1)[1]
+    return rest.split(":", 1)[1] if ":" in rest else None
 
 
 def _conflicts(r: Reporter, events: dict[str, Any], configuration: dict[str, Any]) -> None:

@@ -43,6 +43,8 @@ _OFFSET = re.compile(r"(?P<prefix>GMT|UTC|UT)?(?P<sign>[+-])(?P<hours>\d{1,2})(?
 def check_date_format(pattern: str) -> str | None:
     """None when PATTERN is a valid SimpleDateFormat pattern or `milliseconds`; else what is wrong, where."""
     found = _date_format_error(pattern)
+    if found and pattern.strip().lower() == MILLISECONDS:
+        return f"{found[0]}; to mean epoch milliseconds write '{MILLISECONDS}' in lower case"
     return found[0] if found else None
 
 

@@ -45,6 +45,7 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str], p
     def replace(match: re.Match[str]) -> str:
         if match.group(0) == "$${":
             return "${"
+        doc.interpolated.add(path)
         kind, body = match.group(1), match.group(2)
         if kind == "env":
             name, sep, default = body.partition(":-")

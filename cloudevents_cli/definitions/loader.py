@@ -44,6 +44,7 @@ class Document:
     base_dir: Path = field(default_factory=Path.cwd)
     flag_paths: dict[Path_, str] = field(default_factory=dict)  # paths set by a command-line flag
     secrets: set[str] = field(default_factory=set)  # values that came from ${env:} / ${file:}
+    interpolated: set[Path_] = field(default_factory=set)  # paths whose value had a ${env:} / ${file:}
 
     @property
     def ref(self) -> str:
