@@ -21,6 +21,8 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def interpolate(doc: Document, environ: Mapping[str, str] | None = None) -> list[Problem]:
     """Replace the references inside `doc.data` in place; return the problems found."""
+    if not doc.may_interpolate:
+        return []
     env = os.environ if environ is None else environ
     problems: list[Problem] = []
     doc.data = _walk(doc.data, (), doc, env, problems)

@@ -45,6 +45,7 @@ class Document:
     flag_paths: dict[Path_, str] = field(default_factory=dict)  # paths set by a command-line flag
     secrets: set[str] = field(default_factory=set)  # values that came from ${env:} / ${file:}
     interpolated: set[Path_] = field(default_factory=set)  # paths whose value had a ${env:} / ${file:}
+    may_interpolate: bool = True  # False when the file has no "${" at all
 
     @property
     def ref(self) -> str:
@@ -126,11 +127,15 @@ def read_file(source: str, stdin: BinaryIO | None = None) -> tuple[str | None, l
     return text, []
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
+_NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
+
+
 def _looks_binary(raw: bytes) -> bool:
     sample = raw[:4096]
     if not sample:
         return False
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
+    controls = len(sample.translate(None, _NOT_CONTROL))
     return controls / len(sample) > 0.05
 
 
@@ -140,6 +145,8 @@ def parse_documents(text: str, source: str, base_dir: Path) -> tuple[list[Docume
     problems: list[Problem] = []
     loader = _Parser(text)
     index = 0
+    may_alias = "*" in text  # without an alias there is nothing to expand: skip the walk that counts nodes
+    may_interpolate = "${" in text
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -147,7 +154,8 @@ def parse_documents(text: str, source: str, base_dir: Path) -> tuple[list[Docume
             if node is None or _is_empty(node):
                 continue
             doc = Document(source=source, index=index, data=None, base_dir=base_dir)
-            problem = _check_size(node, source)
+            doc.may_interpolate = may_interpolate
+            problem = _check_size(node, source) if may_alias else None
             if problem is not None:
                 problems.append(problem)
                 continue
@@ -307,8 +315,15 @@ class _Builder:
         tag = node.tag
         if tag in (_TAG + "str", _TAG + "timestamp", _TAG + "binary") or not tag.startswith(_TAG):
             return str(node.value)
+        value = node.value
         if not node.style and tag in (_TAG + "bool", _TAG + "int", _TAG + "float"):
-            self.doc.plain_scalars[path] = node.value
+            self.doc.plain_scalars[path] = value
+        if tag == _TAG + "int" and value.isdigit():  # the common case, without the constructor's regexes
+            return int(value)
+        if tag == _TAG + "bool":
+            return value.lower() in ("yes", "true", "on", "y")
+        if tag == _TAG + "null":
+            return None
         try:
             return _scalar_constructor.construct_object(node)
         except (yaml.constructor.ConstructorError, ValueError):
