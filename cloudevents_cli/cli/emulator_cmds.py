@@ -1,5 +1,140 @@
-"""Commands: emulator_cmds."""
+"""Commands: `emulator` (run the local platform) and `trigger` (ask it to deliver events)."""
 
 from __future__ import annotations
 
-from cloudevents_cli.cli.app import app  # noqa: F401
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cloudevents_cli.cli.app import app, state
+from cloudevents_cli.emulator import defaults
+
+_DEFAULT_USER = defaults.DEFAULT_USER_SECRET
+_DEFAULT_ORG = defaults.DEFAULT_ORG_SECRET
+
+
+def _fraction(value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise typer.BadParameter("must be between 0 and 1")
+    return value
+
+
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise typer.BadParameter("must be a positive number of seconds")
+    return value
+
+
+@app.command()
+def emulator(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback by default).")] = defaults.DEFAULT_HOST,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port; 0 picks a free one.")
+    ] = defaults.DEFAULT_PORT,
+    db: Annotated[Path | None, typer.Option("--db", help="SQLite file that keeps state across restarts.")] = None,
+    user_secret: Annotated[str, typer.Option("--user-secret", help="User secret clients must send.")] = _DEFAULT_USER,
+    org_secret: Annotated[str, typer.Option("--org-secret", help="Org secret clients must send.")] = _DEFAULT_ORG,
+    minute: Annotated[
+        float, typer.Option("--minute", callback=_positive, help="Length of an emulator minute, in seconds.")
+    ] = defaults.DEFAULT_MINUTE,
+    fail_rate: Annotated[
+        float, typer.Option("--fail-rate", callback=_fraction, help="Fraction of requests answered 503.")
+    ] = 0.0,
+    drop_rate: Annotated[
+        float,
+        typer.Option("--drop-rate", callback=_fraction, help="Fraction of requests done, then dropped unanswered."),
+    ] = 0.0,
+    latency_ms: Annotated[float, typer.Option("--latency-ms", min=0, help="Delay added to each request.")] = 0.0,
+    rate_limit: Annotated[
+        int, typer.Option("--rate-limit", min=0, help="Requests a second; beyond it 429 (0: no limit).")
+    ] = 0,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for reproducible randomness.")] = None,
+    ready_file: Annotated[
+        Path | None,
+        typer.Option("--ready-file", help="Write the base URL here once connections are accepted."),
+    ] = None,
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log each request on stderr.")] = False,
+) -> None:
+    """Run the local platform emulator (instances API, event delivery, faults)."""
+    from cloudevents_cli.emulator.server import serve
+    from cloudevents_cli.emulator.settings import Settings
+
+    out = state(ctx).out
+    settings = Settings(
+        user_secret=user_secret,
+        org_secret=org_secret,
+        db=str(db) if db else ":memory:",
+        minute=minute,
+        fail_rate=fail_rate,
+        drop_rate=drop_rate,
+        latency_ms=latency_ms,
+        rate_limit=rate_limit,
+        seed=seed,
+    )
+    demo = user_secret == _DEFAULT_USER and org_secret == _DEFAULT_ORG
+
+    def announce(url: str) -> None:
+        out.info(f"cloudevents emulator listening on {url}")
+        if demo:
+            out.info(f"use: --base-url {url} --user-secret {user_secret} --org-secret {org_secret}")
+        else:
+            out.info(f"use: --base-url {url} with the --user-secret and --org-secret given to the emulator")
+        out.info("stop with Ctrl-C")
+
+    try:
+        serve(settings, host=host, port=port, ready_file=ready_file, access_log=access_log, on_ready=announce)
+    except OSError as err:
+        raise typer.BadParameter(f"cannot listen on {host}:{port}: {err.strerror}", param_hint="'--port'") from None
+
+
+@app.command()
+def trigger(
+    ctx: typer.Context,
+    instance: Annotated[str, typer.Argument(help="Instance id, or its exact name.")],
+    object_type: Annotated[
+        str | None, typer.Option("--object-type", help="Object type (default: the element's resource).")
+    ] = None,
+    event_type: Annotated[str, typer.Option("--event-type", help="CREATED, UPDATED, DELETED or UNKNOWN.")] = "CREATED",
+    count: Annotated[int, typer.Option("--count", min=1, max=10000, help="How many events.")] = 1,
+    output: Annotated[str | None, typer.Option("-o", "--output", help="table, json, yaml or id.")] = None,
+) -> None:
+    """Ask the emulator to deliver events for an instance (only works against the emulator)."""
+    from cloudevents_cli.config import resolve_connection
+    from cloudevents_cli.emulator.client import trigger_events
+
+    st = state(ctx)
+    opts = st.options
+    out = st.output_for(output)
+    conn = resolve_connection(
+        base_url=opts.base_url,
+        user_secret=opts.user_secret,
+        org_secret=opts.org_secret,
+        timeout=opts.timeout,
+        ca_bundle=opts.ca_bundle,
+        profile=opts.profile,
+        config_file=opts.config,
+    )
+    result = trigger_events(conn, instance, object_type=object_type, event_type=event_type.upper(), count=count)
+    _show(out, result)
+
+
+def _show(out: Any, result: dict[str, Any]) -> None:
+    batches = result.get("batches", [])
+    if out.fmt == "json":
+        out.json(result)
+    elif out.fmt == "yaml":
+        out.yaml(result)
+    elif out.fmt == "id":
+        out.ids([b.get("eventId") for b in batches])
+    else:
+        rows = [
+            [i + 1, b.get("eventId"), b.get("count"), b.get("status"), b.get("statusCode"), b.get("attempts")]
+            for i, b in enumerate(batches)
+        ]
+        title = f"instance {result.get('instanceId')}: {result.get('events')} {result.get('method')} event(s)"
+        out.table(["batch", "event id", "events", "status", "http status", "attempts"], rows, title=title)
+    pending = [b for b in batches if b.get("status") not in ("delivered", "pending")]
+    if pending:
+        out.warn(f"{len(pending)} batch(es) not delivered yet; the emulator retries them (see its events list)")

@@ -369,8 +369,9 @@ class _Builder:
                 )
                 continue
             seen[key] = _mark(key_node)
-            self.doc.key_marks[path + (key,)] = seen[key]
-            out[key] = self.build(value_node, (*path, key))
+            child: Path_ = (*path, key)
+            self.doc.key_marks[child] = seen[key]
+            out[key] = self.build(value_node, child)
         for key, value in merged.items():
             out.setdefault(key, value)
         return out
