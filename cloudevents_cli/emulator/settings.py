@@ -1,0 +1,26 @@
+"""What one emulator run is configured with (the `cloudevents emulator` options)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cloudevents_cli.emulator import defaults
+
+
+@dataclass
+class Settings:
+    user_secret: str = defaults.DEFAULT_USER_SECRET
+    org_secret: str = defaults.DEFAULT_ORG_SECRET
+    db: str = ":memory:"
+    minute: float = defaults.DEFAULT_MINUTE
+    fail_rate: float = 0.0
+    drop_rate: float = 0.0
+    latency_ms: float = 0.0
+    rate_limit: int = 0  # requests a second; 0 means no limit
+    seed: int | None = None
+    scheduler: bool = True  # run the polling scheduler from the lifespan (a real server)
+
+    @property
+    def time_scale(self) -> float:
+        """Real seconds per emulator second."""
+        return self.minute / 60.0

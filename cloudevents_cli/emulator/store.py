@@ -1,0 +1,228 @@
+"""The emulator's state in SQLite: in memory by default, or a file that survives a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS instances (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    element_key TEXT NOT NULL,
+    token TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    configuration TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance_id INTEGER NOT NULL,
+    webhook_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    method TEXT NOT NULL,
+    events TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    delivery_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    at TEXT NOT NULL
+);
+"""
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Instance:
+    id: int
+    name: str
+    element_key: str
+    token: str
+    tags: list[str]
+    configuration: dict[str, str]  # the real values, secrets included
+    disabled: bool
+    created: str
+    updated: str
+
+
+def _instance(row: sqlite3.Row) -> Instance:
+    return Instance(
+        id=row["id"],
+        name=row["name"],
+        element_key=row["element_key"],
+        token=row["token"],
+        tags=json.loads(row["tags"]),
+        configuration=json.loads(row["configuration"]),
+        disabled=bool(row["disabled"]),
+        created=row["created"],
+        updated=row["updated"],
+    )
+
+
+class Store:
+    """Thread-safe: one connection behind a lock (the server's loop and test threads share it)."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        if path != ":memory:" and not os.path.exists(path):
+            # The file holds the users' configuration in clear (delivery needs the real signature keys).
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _exec(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._db.execute(sql, args)
+
+    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
+            return row
+
+    # -- instances ------------------------------------------------------------------------------------------
+    def create(self, name: str, element_key: str, tags: list[str], configuration: dict[str, str]) -> Instance:
+        stamp = now_iso()
+        with self._lock:
+            cur = self._exec(
+                "INSERT INTO instances"
+                " (name, element_key, token, tags, configuration, disabled, created, updated)"
+                " VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                (
+                    name,
+                    element_key,
+                    secrets.token_urlsafe(24),
+                    json.dumps(tags),
+                    json.dumps(configuration),
+                    stamp,
+                    stamp,
+                ),
+            )
+            new_id = cur.lastrowid
+        assert new_id is not None
+        found = self.get(new_id)
+        assert found is not None
+        return found
+
+    def get(self, instance_id: int) -> Instance | None:
+        row = self._one("SELECT * FROM instances WHERE id = ?", (instance_id,))
+        return _instance(row) if row else None
+
+    def all(self) -> list[Instance]:
+        return [_instance(r) for r in self._rows("SELECT * FROM instances ORDER BY id")]
+
+    def count(self) -> int:
+        row = self._one("SELECT COUNT(*) FROM instances")
+        return int(row[0]) if row else 0
+
+    def page(self, *, after: int, limit: int, tags: list[str], search: str | None) -> tuple[list[Instance], bool]:
+        """Instances with id > after that match, at most `limit`, and whether more follow."""
+        matching: list[Instance] = []
+        for row in self._rows("SELECT * FROM instances WHERE id > ? ORDER BY id", (after,)):
+            inst = _instance(row)
+            if not all(t in inst.tags for t in tags):
+                continue
+            if search and search.lower() not in inst.name.lower():
+                continue
+            matching.append(inst)
+            if len(matching) > limit:
+                break
+        return matching[:limit], len(matching) > limit
+
+    def update(
+        self, instance_id: int, *, name: str, element_key: str, tags: list[str], configuration: dict[str, str]
+    ) -> Instance | None:
+        self._exec(
+            "UPDATE instances SET name = ?, element_key = ?, tags = ?, configuration = ?, updated = ? WHERE id = ?",
+            (name, element_key, json.dumps(tags), json.dumps(configuration), now_iso(), instance_id),
+        )
+        return self.get(instance_id)
+
+    def set_disabled(self, instance_id: int, disabled: bool) -> Instance | None:
+        self._exec(
+            "UPDATE instances SET disabled = ?, updated = ? WHERE id = ?",
+            (int(disabled), now_iso(), instance_id),
+        )
+        return self.get(instance_id)
+
+    def delete(self, instance_id: int) -> bool:
+        with self._lock:
+            cur = self._exec("DELETE FROM instances WHERE id = ?", (instance_id,))
+            ids = [r[0] for r in self._rows("SELECT id FROM deliveries WHERE instance_id = ?", (instance_id,))]
+            for delivery_id in ids:
+                self._exec("DELETE FROM attempts WHERE delivery_id = ?", (delivery_id,))
+            self._exec("DELETE FROM deliveries WHERE instance_id = ?", (instance_id,))
+            return cur.rowcount > 0
+
+    # -- delivery records -----------------------------------------------------------------------------------
+    def add_delivery(
+        self, instance_id: int, *, webhook_id: str, event_id: str, method: str, events: list[dict[str, Any]]
+    ) -> int:
+        cur = self._exec(
+            "INSERT INTO deliveries (instance_id, webhook_id, event_id, method, events, status, created)"
+            " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+            (instance_id, webhook_id, event_id, method, json.dumps(events), now_iso()),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def add_attempt(self, delivery_id: int, attempt: int, *, status_code: int | None, error: str | None) -> None:
+        self._exec(
+            "INSERT INTO attempts (delivery_id, attempt, status_code, error, at) VALUES (?, ?, ?, ?, ?)",
+            (delivery_id, attempt, status_code, error, now_iso()),
+        )
+
+    def set_delivery_status(self, delivery_id: int, status: str) -> None:
+        self._exec("UPDATE deliveries SET status = ? WHERE id = ?", (status, delivery_id))
+
+    def deliveries(self, instance_id: int) -> list[dict[str, Any]]:
+        """Delivery records of an instance, oldest first, each with its attempts."""
+        out: list[dict[str, Any]] = []
+        for row in self._rows("SELECT * FROM deliveries WHERE instance_id = ? ORDER BY id", (instance_id,)):
+            attempts = [
+                {
+                    "attempt": a["attempt"],
+                    "statusCode": a["status_code"],
+                    "error": a["error"],
+                    "date": a["at"],
+                }
+                for a in self._rows("SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt", (row["id"],))
+            ]
+            out.append(
+                {
+                    "id": row["id"],
+                    "instanceId": row["instance_id"],
+                    "eventId": row["event_id"],
+                    "webhookId": row["webhook_id"],
+                    "method": row["method"],
+                    "status": row["status"],
+                    "createdDate": row["created"],
+                    "events": json.loads(row["events"]),
+                    "attempts": attempts,
+                }
+            )
+        return out

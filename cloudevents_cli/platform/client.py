@@ -1,0 +1,258 @@
+"""The platform client: one `httpx.AsyncClient` per run, with auth, User-Agent, timeout, TLS, retries, paging.
+
+Tests route it in-process in one of two ways: pass `transport=` (e.g. `httpx.MockTransport`,
+`httpx.ASGITransport(emulator.app)`), or set the module-level `TRANSPORT_OVERRIDE` (monkeypatch) so that every
+client the CLI builds in this process uses that transport.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import httpx
+
+from cloudevents_cli import __version__, redact
+from cloudevents_cli.config import Connection
+from cloudevents_cli.errors import Conflict, NotFound, OutcomeUnknown, UsageError
+from cloudevents_cli.platform import retry
+from cloudevents_cli.platform.errors import BadResponse, error_from_response, json_body
+
+TRANSPORT_OVERRIDE: httpx.AsyncBaseTransport | None = None
+"""Tests only: when set, every PlatformClient without an explicit transport uses this one."""
+
+USER_AGENT = f"cloudevents-cli/{__version__}"
+NEXT_PAGE_HEADER = "elements-next-page-token"
+DEFAULT_PAGE_SIZE = 200
+MAX_PAGES = 100_000
+
+
+def auth_header(user_secret: str | None, org_secret: str | None) -> str:
+    return f"User {user_secret}, Organization {org_secret}"
+
+
+def ssl_context(ca_bundle: Any = None) -> ssl.SSLContext:
+    """Verification on: certifi's CAs (else the system's), plus the bundle given with --ca-bundle."""
+    try:
+        import certifi
+
+        context = ssl.create_default_context(cafile=certifi.where())
+    except ImportError:  # pragma: no cover - certifi comes with httpx
+        context = ssl.create_default_context()
+    if ca_bundle is not None:
+        try:
+            context.load_verify_locations(cafile=str(ca_bundle))
+        except (OSError, ssl.SSLError):
+            raise UsageError(f"--ca-bundle {ca_bundle}: not a readable PEM file of CA certificates") from None
+    return context
+
+
+def instance_element(instance: dict[str, Any]) -> str | None:
+    element = instance.get("element")
+    if isinstance(element, dict) and element.get("key") is not None:
+        return str(element["key"])
+    key = instance.get("elementKey")
+    return str(key) if key is not None else None
+
+
+class PlatformClient:
+    """Async client of the instances API. Use `async with PlatformClient(conn) as client:`."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        policy: retry.RetryPolicy | None = None,
+        log: Callable[[str], None] | None = None,
+        max_connections: int = 10,
+    ) -> None:
+        self.connection = connection
+        self.policy = policy or retry.RetryPolicy()
+        self.log = log
+        transport = transport or TRANSPORT_OVERRIDE
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if connection.user_secret or connection.org_secret:
+            headers["Authorization"] = auth_header(connection.user_secret, connection.org_secret)
+        kwargs: dict[str, Any] = {}
+        if transport is not None:
+            kwargs["transport"] = transport
+        else:
+            kwargs["limits"] = httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            )
+            if connection.base_url.startswith("https:") or connection.ca_bundle is not None:
+                kwargs["verify"] = ssl_context(connection.ca_bundle)
+        self._http = httpx.AsyncClient(
+            base_url=connection.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(connection.timeout),
+            follow_redirects=False,
+            **kwargs,
+        )
+
+    async def __aenter__(self) -> PlatformClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- one exchange ---------------------------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] | None = None,
+        body: Any = None,
+        secrets: Iterable[str] = (),
+        gone_ok: bool = False,
+    ) -> retry.Sent:
+        """Send one request with retries; raise the mapped error for an error answer.
+
+        `gone_ok`: a 404 after a repeated attempt (an earlier one may have done it) is no error (DELETE)."""
+        what = f"{method} {path}"
+        content = None
+        headers = {}
+        if body is not None:
+            content = json.dumps(body, ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
+        extra = frozenset(secrets)
+
+        async def attempt() -> httpx.Response:
+            started = time.perf_counter()
+            try:
+                response = await self._http.request(
+                    method, path, params=list(params or ()), content=content, headers=headers
+                )
+            except httpx.TransportError as err:
+                if self.log is not None:
+                    self._log_exchange(
+                        method, path, params, body, extra, f"failed: {type(err).__name__}", started
+                    )
+                raise
+            if self.log is not None:
+                self._log_exchange(method, path, params, body, extra, str(response.status_code), started)
+            return response
+
+        sent = await retry.send(self.policy, method, what, attempt, on_retry=self.log)
+        status = sent.response.status_code
+        if status >= 400 and not (gone_ok and status == 404 and sent.maybe_repeated):
+            raise error_from_response(sent.response, what)
+        return sent
+
+    def _log_exchange(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]] | None,
+        body: Any,
+        extra: frozenset[str],
+        outcome: str,
+        started: float,
+    ) -> None:
+        assert self.log is not None
+        url = str(self._http.build_request(method, path, params=list(params or ())).url)
+        ms = (time.perf_counter() - started) * 1000
+        line = f"http: {method} {url} -> {outcome} in {ms:.0f} ms"
+        if body is not None:
+            line += " body=" + json.dumps(redact.mask(body, extra), ensure_ascii=False, default=str)
+        self.log(redact.scrub(line))
+
+    # -- the instances API ----------------------------------------------------------------------------------
+    async def create_instance(self, body: dict[str, Any], *, secrets: Iterable[str] = ()) -> dict[str, Any]:
+        """POST /instances. A garbage answer to a POST leaves the outcome unknown."""
+        sent = await self.request("POST", "/instances", body=body, secrets=secrets)
+        try:
+            data = self._instance(sent.response, "POST /instances")
+        except BadResponse as err:
+            raise OutcomeUnknown(f"{err.message}; the outcome is unknown") from None
+        return data
+
+    async def get_instance(self, instance_id: int | str) -> dict[str, Any]:
+        sent = await self.request("GET", f"/instances/{instance_id}")
+        return self._instance(sent.response, f"GET /instances/{instance_id}")
+
+    async def patch_instance(
+        self, instance_id: int | str, body: dict[str, Any], *, secrets: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        what = f"PATCH /instances/{instance_id}"
+        sent = await self.request("PATCH", f"/instances/{instance_id}", body=body, secrets=secrets)
+        if not sent.response.content:
+            return {"id": instance_id}
+        return self._instance(sent.response, what)
+
+    async def delete_instance(self, instance_id: int | str) -> int:
+        """DELETE; returns the HTTP status. A 404 after a retried attempt counts as done."""
+        sent = await self.request("DELETE", f"/instances/{instance_id}", gone_ok=True)
+        return 200 if sent.response.status_code == 404 else sent.response.status_code
+
+    async def list_instances(
+        self,
+        *,
+        tags: Sequence[str] = (),
+        search_text: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> list[dict[str, Any]]:
+        """Every instance matching the filters, following `elements-next-page-token` to the end."""
+        out: list[dict[str, Any]] = []
+        token: str | None = None
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            params: list[tuple[str, str]] = [("tags[]", t) for t in tags]
+            if search_text:
+                params.append(("searchText", search_text))
+            params.append(("pageSize", str(page_size)))
+            if token:
+                params.append(("nextPage", token))
+            sent = await self.request("GET", "/instances", params=params)
+            response = sent.response
+            page = json_body(response, "GET /instances") if response.content.strip() else []
+            if not isinstance(page, list) or not all(isinstance(i, dict) for i in page):
+                raise BadResponse(
+                    f"GET /instances: HTTP {response.status_code}: expected a list of instances",
+                    status=response.status_code,
+                )
+            out.extend(page)
+            token = response.headers.get(NEXT_PAGE_HEADER) or None
+            if not token or not page:
+                return out
+            if token in seen:
+                raise BadResponse("GET /instances: the platform repeated a page token", status=200)
+            seen.add(token)
+        raise BadResponse("GET /instances: too many pages", status=200)
+
+    async def find(self, name: str, element: str | None = None) -> list[dict[str, Any]]:
+        """Live instances with exactly this name (and element key, when given)."""
+        found = await self.list_instances(search_text=name)
+        return [
+            i for i in found if i.get("name") == name and (element is None or instance_element(i) == element)
+        ]
+
+    async def resolve(self, ref: str) -> dict[str, Any]:
+        """An instance by id (all digits) or by name; a name matching several is an error naming ids."""
+        if ref.strip().isdigit():
+            return await self.get_instance(ref.strip())
+        matches = await self.find(ref)
+        if not matches:
+            raise NotFound(f"no instance named '{ref}'", status=None)
+        if len(matches) > 1:
+            ids = ", ".join(str(m.get("id")) for m in matches)
+            raise Conflict(f"several instances are named '{ref}' (ids {ids}): give an id")
+        return matches[0]
+
+    @staticmethod
+    def _instance(response: httpx.Response, what: str) -> dict[str, Any]:
+        data = json_body(response, what)
+        if not isinstance(data, dict) or "id" not in data:
+            raise BadResponse(
+                f"{what}: HTTP {response.status_code}: expected an instance (a JSON object with an id)",
+                status=response.status_code,
+            )
+        return data

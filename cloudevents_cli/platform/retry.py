@@ -1,0 +1,183 @@
+"""The retry policy (spec/cli.md, "Talking to the platform").
+
+- Connection errors before the request was sent (ConnectError, ConnectTimeout, PoolTimeout): retried, any
+  method.
+- 429: retried, any method, waiting what `Retry-After` asks (seconds or an HTTP date), else the backoff.
+  Every request of the client then waits out the same Retry-After (one shared gate), instead of piling on.
+- 503: retried, any method (the service refused before doing anything).
+- 500, 502, 504 and errors after the request was sent (ReadError, WriteError, RemoteProtocolError,
+  ReadTimeout, WriteTimeout): retried only for methods that are safe to repeat (GET, HEAD, PUT, PATCH,
+  DELETE). For a POST they mean the outcome is unknown: OutcomeUnknown is raised and the POST is never
+  blindly repeated (a 500 is an answer, reported as a server error).
+- Backoff: exponential (base 0.5 s, doubling, capped at 10 s a wait) with "equal jitter" (half fixed, half
+  random), at most 5 attempts (429 alone: 12 attempts), and at most 120 s of waiting in all for one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from cloudevents_cli.errors import OutcomeUnknown, Unreachable
+from cloudevents_cli.platform.errors import ServerError, error_from_response
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+MAYBE_SENT = (
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+)
+SLEEP: Callable[[float], Awaitable[None]] = asyncio.sleep
+"""Tests only: monkeypatch to make every client's waits instant (or to record them)."""
+
+
+async def _sleep(seconds: float) -> None:
+    await SLEEP(seconds)
+
+
+RETRY_ANY_METHOD = frozenset({429, 503})
+RETRY_SAFE_METHOD = frozenset({500, 502, 504})
+UNKNOWN_FOR_POST = frozenset({502, 504})
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 5
+    rate_limit_attempts: int = 12
+    base_delay: float = 0.5
+    max_delay: float = 10.0
+    max_total_wait: float = 120.0
+    sleep: Callable[[float], Awaitable[None]] = _sleep
+    random: Callable[[], float] = random.random
+    clock: Callable[[], float] = time.monotonic
+    _not_before: float = field(default=0.0, repr=False)
+
+    def backoff(self, retry: int) -> float:
+        """The wait before retry number `retry` (1-based): half of it fixed, half random."""
+        delay = min(self.max_delay, self.base_delay * (2 ** (retry - 1)))
+        return delay / 2 + self.random() * delay / 2
+
+
+@dataclass
+class Sent:
+    response: httpx.Response
+    attempts: int
+    maybe_repeated: bool  # an earlier attempt may have reached the platform (safe methods only)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    from datetime import datetime, timezone
+
+    now = datetime.now(when.tzinfo or timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _tls_failure(err: Exception) -> bool:
+    text = str(err)
+    return "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text
+
+
+def _describe(err: Exception) -> str:
+    name = type(err).__name__
+    text = str(err).strip()
+    return f"{name}: {text}" if text else name
+
+
+async def send(
+    policy: RetryPolicy,
+    method: str,
+    what: str,
+    attempt: Callable[[], Awaitable[httpx.Response]],
+    *,
+    on_retry: Callable[[str], None] | None = None,
+) -> Sent:
+    """Send with retries. Returns the final response (which may be an error answer that is not retried);
+    raises Unreachable / OutcomeUnknown / ServerError when retries run out or repeating is not safe."""
+    safe = method.upper() in SAFE_METHODS
+    tries = 0
+    rate_limited = 0
+    waited = 0.0
+    maybe_repeated = False
+    gate = policy._not_before - policy.clock()
+    if gate > 0:
+        await policy.sleep(gate)
+    while True:
+        tries += 1
+        reason: str
+        wait: float | None = None
+        last_response: httpx.Response | None = None
+        try:
+            response = await attempt()
+        except NOT_SENT as err:
+            if _tls_failure(err):
+                raise Unreachable(
+                    f"{what}: TLS certificate verification failed (use --ca-bundle to add a CA)"
+                ) from None
+            reason = _describe(err)
+        except MAYBE_SENT as err:
+            if not safe:
+                raise OutcomeUnknown(
+                    f"{what}: the connection failed after the request was sent ({_describe(err)}); "
+                    "the outcome is unknown"
+                ) from None
+            maybe_repeated = True
+            reason = _describe(err)
+        except httpx.TransportError as err:
+            raise Unreachable(f"{what}: {_describe(err)}") from None
+        else:
+            status = response.status_code
+            if status not in RETRY_ANY_METHOD and status not in RETRY_SAFE_METHOD:
+                return Sent(response, tries, maybe_repeated)
+            if not safe and status in UNKNOWN_FOR_POST:
+                raise OutcomeUnknown(f"{error_from_response(response, what).message}; the outcome is unknown")
+            if not safe and status in RETRY_SAFE_METHOD:
+                return Sent(response, tries, maybe_repeated)
+            last_response = response
+            reason = f"HTTP {status}"
+            if status == 429:
+                rate_limited += 1
+                wait = retry_after(response)
+            if status in RETRY_SAFE_METHOD:
+                maybe_repeated = True
+        limit = policy.rate_limit_attempts if rate_limited and rate_limited == tries else policy.attempts
+        if wait is None:
+            wait = policy.backoff(tries)
+        if wait > 0 and last_response is not None and last_response.status_code == 429:
+            policy._not_before = max(policy._not_before, policy.clock() + wait)
+        if tries >= limit or waited + wait > policy.max_total_wait:
+            why = f"gave up after {tries} attempt{'s' if tries > 1 else ''}"
+            if last_response is not None:
+                final = error_from_response(last_response, what)
+                raise ServerError(
+                    f"{final.message}; {why}",
+                    status=last_response.status_code,
+                    request_id=getattr(final, "request_id", None),
+                )
+            raise Unreachable(f"{what}: the platform could not be reached ({reason}); {why}")
+        if on_retry is not None:
+            on_retry(f"{what}: {reason}; retry {tries}/{limit - 1} in {wait:.1f} s")
+        waited += wait
+        await policy.sleep(wait)

@@ -1,0 +1,341 @@
+"""apply/diff: the planner, the runner, and the apply flow against the emulator (in-process and subprocess)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cloudevents_cli.config import Connection
+from cloudevents_cli.definitions.pipeline import Item
+from cloudevents_cli.errors import CloudEventsError
+from cloudevents_cli.platform import client as client_mod
+from cloudevents_cli.platform.client import PlatformClient
+from cloudevents_cli.platform.operations import apply_all, create_all
+from cloudevents_cli.platform.planner import canonical, plan
+from cloudevents_cli.platform.runner import run_ordered
+
+# -- the planner --------------------------------------------------------------------------------------------
+POLLER = {"contacts": {"url": "/hubs/crm/contacts", "idField": "id", "pageSize": 200}}
+BODY = {
+    "element": {"key": "closeio"},
+    "configuration": {
+        "username": "bob",
+        "password": "p4ssword-value",
+        "event.notification.enabled": True,
+        "event.vendor.type": "polling",
+        "event.notification.callback.url": "https://hooks.example.com/x",
+        "event.poller.refresh_interval": 15,
+        "event.poller.configuration": POLLER,
+    },
+    "tags": ["a", "b"],
+    "name": "acme",
+}
+LIVE = {
+    "id": 9,
+    "name": "acme",
+    "element": {"key": "closeio"},
+    "tags": ["b", "a"],
+    "configuration": {
+        "username": "bob",
+        "password": "********",
+        "event.notification.enabled": "true",
+        "event.vendor.type": "polling",
+        "event.notification.callback.url": "https://hooks.example.com/x",
+        "event.poller.refresh_interval": "15",
+        "event.poller.configuration": json.dumps(POLLER, separators=(",", ":")),
+        "platform.default.key": "something the platform added",
+    },
+}
+
+
+def test_normalised_values_masked_secrets_and_tag_order_are_unchanged() -> None:
+    result = plan(BODY, LIVE)
+    assert result.changes == [] and result.patch == {}
+
+
+def test_canonical_forms() -> None:
+    assert canonical(True) == canonical("true") == canonical("TRUE")
+    assert canonical(15) == canonical("15") == canonical(15.0)
+    assert canonical({"a": 1}) == canonical('{"a": "1"}')
+    assert canonical("15.5") == canonical(15.5)
+
+
+def test_changed_values_give_a_minimal_patch() -> None:
+    body = json.loads(json.dumps(BODY))
+    body["configuration"]["event.poller.refresh_interval"] = 5
+    body["configuration"]["event.poller.configuration"]["contacts"]["url"] = "/hubs/crm/other"
+    body["tags"] = ["a", "c"]
+    result = plan(body, LIVE)
+    assert result.patch == {
+        "configuration": {
+            "event.poller.refresh_interval": 5,
+            "event.poller.configuration": body["configuration"]["event.poller.configuration"],
+        },
+        "tags": ["a", "c"],
+    }
+    paths = [c["path"] for c in result.changes]
+    assert paths == [
+        "configuration.event.poller.refresh_interval",
+        "configuration.event.poller.configuration",
+        "tags",
+    ]
+    assert result.changes[0] == {"path": "configuration.event.poller.refresh_interval", "before": "15", "after": 5}
+
+
+def test_update_secrets_sends_masked_secrets_and_masks_the_change() -> None:
+    result = plan(BODY, LIVE, update_secrets=True)
+    assert result.patch == {"configuration": {"password": "p4ssword-value"}}
+    assert result.changes == [{"path": "configuration.password", "before": "********", "after": "********"}]
+
+
+def test_changed_secret_key_is_masked_in_changes() -> None:
+    live = json.loads(json.dumps(LIVE))
+    live["configuration"]["event.notification.signature.key"] = "old-signature-key"
+    body = json.loads(json.dumps(BODY))
+    body["configuration"]["event.notification.signature.key"] = "new-signature-key"
+    result = plan(body, live)
+    assert result.patch["configuration"] == {"event.notification.signature.key": "new-signature-key"}
+    assert "new-signature-key" not in json.dumps(result.changes)
+    assert "old-signature-key" not in json.dumps(result.changes)
+
+
+def test_tags_absent_from_the_definition_are_left_alone() -> None:
+    body = {k: v for k, v in BODY.items() if k != "tags"}
+    assert plan(body, LIVE).patch == {}
+
+
+# -- the runner ---------------------------------------------------------------------------------------------
+def test_runner_keeps_input_order_and_bounds_concurrency() -> None:
+    running = 0
+    peak = 0
+
+    async def work(n: int) -> int:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.001 * ((n * 7) % 5))
+        running -= 1
+        return n * 10
+
+    results = asyncio.run(run_ordered(list(range(40)), work, concurrency=4, not_run=lambda n: -1))
+    assert results == [n * 10 for n in range(40)]
+    assert peak == 4
+
+
+def test_runner_fail_fast_marks_the_rest_not_run() -> None:
+    started: list[int] = []
+
+    async def work(n: int) -> str:
+        started.append(n)
+        await asyncio.sleep(0)
+        return "bad" if n == 2 else "ok"
+
+    results = asyncio.run(
+        run_ordered(
+            list(range(20)),
+            work,
+            concurrency=2,
+            fail_fast=True,
+            failed=lambda r: r == "bad",
+            not_run=lambda n: "not-run",
+        )
+    )
+    assert results[2] == "bad"
+    assert results[-1] == "not-run"
+    assert len(started) <= 4
+    assert results.count("not-run") == 20 - len(started)
+
+
+# -- the apply flow -----------------------------------------------------------------------------------------
+class Counting(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.calls: list[tuple[str, str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append((request.method, request.url.path))
+        return await self.inner.handle_async_request(request)
+
+    def count(self, method: str) -> int:
+        return sum(1 for m, _ in self.calls if m == method)
+
+
+def item(n: int, **config: Any) -> Item:
+    body = {
+        "element": {"key": "closeio"},
+        "configuration": {
+            "username": "bob",
+            "password": "pw-value-1234",
+            "event.notification.enabled": True,
+            "event.vendor.type": "polling",
+            "event.notification.callback.url": "https://hooks.example.com/x",
+            "event.poller.refresh_interval": 15,
+            **config,
+        },
+        "tags": ["t1"],
+        "name": f"inst-{n}",
+    }
+    return Item(source=f"defs.yaml#{n}", name=f"inst-{n}", element="closeio", body=body)
+
+
+def connect(emulator: Any, transport: httpx.AsyncBaseTransport) -> PlatformClient:
+    conn = Connection(base_url=emulator.base_url, user_secret=emulator.user_secret, org_secret=emulator.org_secret)
+    return PlatformClient(conn, transport=transport)
+
+
+async def _apply(client: PlatformClient, items: list[Item], **kw: Any) -> list[Any]:
+    async with client:
+        return await apply_all(client, items, **kw)
+
+
+def test_apply_twice_second_run_unchanged_without_writes(emulator: Any) -> None:
+    items = [item(n) for n in range(5)]
+    first = asyncio.run(_apply(connect(emulator, emulator.transport), items))
+    assert [r.action for r in first] == ["created"] * 5
+    counting = Counting(emulator.transport)
+    second = asyncio.run(_apply(connect(emulator, counting), items))
+    assert [r.action for r in second] == ["unchanged"] * 5
+    assert [r.id for r in second] == [r.id for r in first]
+    assert counting.count("POST") == 0 and counting.count("PATCH") == 0
+
+
+def test_apply_an_edit_sends_exactly_one_patch(emulator: Any) -> None:
+    items = [item(n) for n in range(3)]
+    asyncio.run(_apply(connect(emulator, emulator.transport), items))
+    items[1] = item(1, **{"event.poller.refresh_interval": 5})
+    counting = Counting(emulator.transport)
+    results = asyncio.run(_apply(connect(emulator, counting), items))
+    assert [r.action for r in results] == ["unchanged", "updated", "unchanged"]
+    assert counting.count("PATCH") == 1 and counting.count("POST") == 0
+    assert results[1].changes == [
+        {"path": "configuration.event.poller.refresh_interval", "before": "15", "after": 5}
+    ]
+    diff = asyncio.run(_apply(connect(emulator, emulator.transport), items, dry_run=True))
+    assert [r.action for r in diff] == ["unchanged"] * 3
+
+
+def test_apply_large_batch_lists_once(emulator: Any) -> None:
+    items = [item(n) for n in range(40)]
+    asyncio.run(_apply(connect(emulator, emulator.transport), items))
+    counting = Counting(emulator.transport)
+    results = asyncio.run(_apply(connect(emulator, counting), items))
+    assert {r.action for r in results} == {"unchanged"}
+    assert counting.count("GET") == 1
+
+
+def test_apply_two_live_instances_with_the_name_is_a_conflict(emulator: Any) -> None:
+    async def twice(client: PlatformClient) -> None:
+        async with client:
+            await create_all(client, [item(1), item(1)])
+
+    asyncio.run(twice(connect(emulator, emulator.transport)))
+    (result,) = asyncio.run(_apply(connect(emulator, emulator.transport), [item(1)]))
+    assert result.action == "failed"
+    assert isinstance(result.error, CloudEventsError)
+    assert "ids 1, 2" in result.error.message
+    assert result.exit_code == 4
+
+
+class DropAfterFirstPost(httpx.AsyncBaseTransport):
+    """Lets the emulator create the instance, then pretends the connection dropped."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, drops: int = 1) -> None:
+        self.inner = inner
+        self.drops = drops
+        self.posts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST":
+            self.posts += 1
+            if self.drops > 0:
+                self.drops -= 1
+                await response.aread()
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        return response
+
+
+def test_apply_unknown_outcome_looks_up_instead_of_posting_again(emulator: Any) -> None:
+    transport = DropAfterFirstPost(emulator.transport)
+    (result,) = asyncio.run(_apply(connect(emulator, transport), [item(1)]))
+    assert result.action == "created" and result.id == 1
+    assert transport.posts == 1
+    assert len(emulator.store.page(after=0, limit=100, tags=[], search=None)[0]) == 1
+
+
+def test_create_unknown_outcome_is_reported_not_repeated(emulator: Any) -> None:
+    transport = DropAfterFirstPost(emulator.transport)
+
+    async def go() -> list[Any]:
+        async with connect(emulator, transport) as client:
+            return await create_all(client, [item(1)])
+
+    (result,) = asyncio.run(go())
+    assert result.action == "unknown" and result.exit_code == 6
+    assert transport.posts == 1
+
+
+def test_apply_retries_the_post_when_the_lookup_finds_nothing(emulator: Any) -> None:
+    class DropBeforeWork(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.posts = 0
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "POST":
+                self.posts += 1
+                if self.posts == 1:
+                    raise httpx.ReadTimeout("timed out", request=request)
+            return await emulator.transport.handle_async_request(request)
+
+    transport = DropBeforeWork()
+    (result,) = asyncio.run(_apply(connect(emulator, transport), [item(1)]))
+    assert result.action == "created" and transport.posts == 2
+
+
+# -- against the real server, with faults --------------------------------------------------------------------
+def write_defs(folder: Path, count: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        (folder / f"def-{n:04d}.yaml").write_text(
+            f"name: bulk-{n:04d}\nelement: closeio\ntags: [bulk]\n"
+            "configuration:\n  username: bob\n  password: pw-value-1234\n"
+            "events:\n  type: polling\n  callback_url: https://hooks.example.com/x\n"
+            "  signature_key: a-very-long-signature-key-1234\n"
+        )
+    return folder
+
+
+@pytest.mark.slow
+def test_apply_200_with_drops_and_failures_creates_each_exactly_once(
+    start_emulator: Any, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_mod, "TRANSPORT_OVERRIDE", None)
+    server = start_emulator("--drop-rate", "0.3", "--fail-rate", "0.2", "--seed", "1")
+    defs = write_defs(tmp_path / "defs", 200)
+    g = ["--base-url", server.base_url, "--user-secret", server.user_secret, "--org-secret", server.org_secret]
+    res = cli(*g, "apply", str(defs), "-o", "json")
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["summary"] == {"created": 200}
+    listed = cli(*g, "list", "-o", "json")
+    for _ in range(5):  # a listing is retried, but 5 faults in a row can happen: ask again
+        if listed.exit_code == 0:
+            break
+        listed = cli(*g, "list", "-o", "json")
+    names = [i["name"] for i in json.loads(listed.stdout)["instances"]]
+    assert len(names) == 200
+    assert len(set(names)) == 200
+
+
+@pytest.mark.slow
+def test_apply_under_rate_limit_completes(start_emulator: Any, cli: Any, tmp_path: Path) -> None:
+    server = start_emulator("--rate-limit", "20")
+    defs = write_defs(tmp_path / "defs", 100)
+    g = ["--base-url", server.base_url, "--user-secret", server.user_secret, "--org-secret", server.org_secret]
+    res = cli(*g, "apply", str(defs), "-o", "json")
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["summary"] == {"created": 100}

@@ -1,0 +1,88 @@
+"""TLS: verification is on; --ca-bundle adds a CA (a self-signed loopback server made with openssl)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloudevents_cli.platform import client as client_mod
+from cloudevents_cli.platform import retry as retry_mod
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps([{"id": 1, "name": "tls", "element": {"key": "sfdc"}}]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def https_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", cert
+    server.shutdown()
+    server.server_close()
+
+
+def test_unknown_ca_fails_clearly_and_ca_bundle_fixes_it(
+    cli: Any, https_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_mod, "TRANSPORT_OVERRIDE", None)
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr(retry_mod, "SLEEP", no_wait)
+    url, cert = https_server
+    g = ["--base-url", url, "--user-secret", "uuuu", "--org-secret", "oooo"]
+    res = cli(*g, "list", "-o", "id")
+    assert res.exit_code == 6
+    assert "TLS certificate verification failed" in res.stderr and "--ca-bundle" in res.stderr
+    res = cli(*g, "--ca-bundle", str(cert), "list", "-o", "id")
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout == "1\n"
