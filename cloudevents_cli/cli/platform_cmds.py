@@ -381,15 +381,40 @@ def apply(
 @app.command()
 def diff(
     ctx: typer.Context,
-    paths: PathsArg,
+    paths: OptPathsArg = None,
+    polling: PollingOpt = False,
+    webhooks: WebhooksOpt = False,
+    no_events: NoEventsOpt = False,
+    callback_url: CallbackUrlOpt = None,
+    signature_key: SignatureKeyOpt = None,
+    refresh_interval: RefreshIntervalOpt = None,
+    tag: TagOpt = None,
+    set_: SetOpt = None,
+    element: ElementOpt = None,
+    name: NameOpt = None,
+    concurrency: ConcurrencyOpt = 8,
     output: OutputOpt = None,
 ) -> None:
-    """Show what apply would change; exit 1 when something differs."""
+    """Show what apply would change; exit 1 when something differs. Takes apply's event flags."""
+    overrides = overrides_from_flags(
+        paths,
+        polling=polling,
+        webhooks=webhooks,
+        no_events=no_events,
+        callback_url=callback_url,
+        signature_key=signature_key,
+        refresh_interval=refresh_interval,
+        tag=tag,
+        set_=set_,
+        element=element,
+        name=name,
+    )
     _apply_like(
         ctx,
-        paths,
+        paths or [],
+        overrides=overrides,
         dry_run=True,
-        concurrency=8,
+        concurrency=concurrency,
         fail_fast=False,
         update_secrets=False,
         output=output,
