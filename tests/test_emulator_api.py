@@ -403,3 +403,34 @@ def test_events_list_starts_empty(client: Any) -> None:
     inst_id = _create(client, "x", [])
     response = client.get(f"/instances/{inst_id}/events")
     assert response.status_code == 200 and response.json() == []
+
+
+# -- faults in-process -------------------------------------------------------------------------------------
+
+
+def test_in_process_drop_is_a_transport_error_after_the_work() -> None:
+    from tests.emulator_fixtures import make_in_process
+
+    handle = make_in_process(drop_rate=1.0)
+
+    async def run() -> None:
+        async with handle.async_client() as c:
+            with pytest.raises(httpx.TransportError):
+                await c.post("/instances", json=body())
+
+    asyncio.run(run())
+    assert handle.store.count() == 1
+
+
+def test_in_process_rate_limit_and_fail_rate() -> None:
+    from tests.emulator_fixtures import make_in_process
+
+    limited = make_in_process(rate_limit=2)
+    with limited.sync_client() as c:
+        statuses = [c.get("/instances").status_code for _ in range(5)]
+        assert c.get(limited.root_url + "/_emulator/info").status_code == 200  # never faulted
+    assert statuses.count(429) >= 1 and statuses[:2] == [200, 200]
+    failing = make_in_process(fail_rate=1.0, seed=7)
+    with failing.sync_client() as c:
+        assert_error(c.post("/instances", json=body()), 503)
+    assert failing.store.count() == 0

@@ -96,11 +96,19 @@ def test_trigger_a_disabled_instance_fails_clearly(cli: Any, setup: Any) -> None
     assert "disabled" in result.stderr
 
 
-def test_trigger_with_wrong_secrets_is_an_auth_failure(cli: Any, emulator_server: EmulatorProcess) -> None:
-    result = cli(
-        "--base-url", emulator_server.base_url, "--user-secret", "nope", "--org-secret", "nope", "trigger", "somename"
-    )
+@pytest.mark.parametrize("ref", ["somename", "1"])
+def test_trigger_with_wrong_secrets_is_an_auth_failure(cli: Any, setup: Any, ref: str) -> None:
+    handle, receiver, _ = setup
+    result = cli("--base-url", handle.base_url, "--user-secret", "nope", "--org-secret", "nope", "trigger", ref)
     assert result.exit_code == 5
+    assert receiver.hits == 0
+
+
+def test_trigger_an_unknown_id(cli: Any, setup: Any) -> None:
+    handle, _, _ = setup
+    result = run(cli, handle, "4242")
+    assert result.exit_code == 4
+    assert "4242" in result.stderr
 
 
 def test_trigger_against_something_that_is_not_the_emulator(

@@ -130,11 +130,18 @@ def _show(out: Any, result: dict[str, Any]) -> None:
         out.ids([b.get("eventId") for b in batches])
     else:
         rows = [
-            [i + 1, b.get("eventId"), b.get("count"), b.get("status"), b.get("statusCode"), b.get("attempts")]
+            [
+                i + 1,
+                b.get("eventId"),
+                b.get("count"),
+                b.get("status"),
+                b.get("statusCode") or b.get("error"),
+                b.get("attempts"),
+            ]
             for i, b in enumerate(batches)
         ]
         title = f"instance {result.get('instanceId')}: {result.get('events')} {result.get('method')} event(s)"
-        out.table(["batch", "event id", "events", "status", "http status", "attempts"], rows, title=title)
+        out.table(["batch", "event id", "events", "status", "http status / error", "attempts"], rows, title=title)
     pending = [b for b in batches if b.get("status") not in ("delivered", "pending")]
     if pending:
         out.warn(f"{len(pending)} batch(es) not delivered yet; the emulator retries them (see its events list)")

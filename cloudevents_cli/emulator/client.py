@@ -18,11 +18,15 @@ def emulator_root(base_url: str) -> str:
     return url[: -len(API_PATH)] if url.endswith(API_PATH) else url
 
 
-def _headers(conn: Connection) -> dict[str, str]:
-    headers = {"User-Agent": f"cloudevents-cli/{__version__}", "Accept": "application/json"}
+def _headers() -> dict[str, str]:
+    return {"User-Agent": f"cloudevents-cli/{__version__}", "Accept": "application/json"}
+
+
+def _auth(conn: Connection) -> dict[str, str]:
+    """Only the platform paths get the secrets; `/_emulator/*` needs none (nor does an unknown host's probe)."""
     if conn.user_secret and conn.org_secret:
-        headers["Authorization"] = f"User {conn.user_secret}, Organization {conn.org_secret}"
-    return headers
+        return {"Authorization": f"User {conn.user_secret}, Organization {conn.org_secret}"}
+    return {}
 
 
 def _message(response: Any) -> str:
@@ -62,7 +66,7 @@ class EmulatorClient:
         self.conn = conn
         self.root = emulator_root(conn.base_url)
         verify: Any = str(conn.ca_bundle) if conn.ca_bundle else True
-        self._http = httpx.Client(headers=_headers(conn), timeout=conn.timeout, verify=verify, trust_env=False)
+        self._http = httpx.Client(headers=_headers(), timeout=conn.timeout, verify=verify, trust_env=False)
 
     def close(self) -> None:
         self._http.close()
@@ -98,12 +102,15 @@ class EmulatorClient:
 
     def find_instance_id(self, ref: str) -> int:
         """An id as given, or the one instance whose name is exactly `ref`."""
-        if ref.isdigit():
+        if ref.isdigit():  # checked through the platform path, so wrong secrets fail here (401)
+            response = self._request("GET", f"{self.conn.base_url}/instances/{ref}", headers=_auth(self.conn))
+            _raise_for(response)
             return int(ref)
         matches: list[int] = []
         params: dict[str, str] = {"searchText": ref, "pageSize": "200"}
         while True:
-            response = self._request("GET", f"{self.conn.base_url}/instances", params=params)
+            url = f"{self.conn.base_url}/instances"
+            response = self._request("GET", url, params=params, headers=_auth(self.conn))
             _raise_for(response)
             matches += [i["id"] for i in response.json() if isinstance(i, dict) and i.get("name") == ref]
             token = response.headers.get("elements-next-page-token")

@@ -80,12 +80,13 @@ class Deliverer:
                 "count": len(batch.events),
             }
             if wait:
-                ok, status = await self._attempt(instance, delivery_id, webhook_id, body, 1)
-                summary.update(status=("delivered" if ok else "retrying"), attempts=1, statusCode=status)
+                ok, status, error = await self._attempt(instance, delivery_id, webhook_id, body, 1)
+                state = "delivered" if ok else "retrying"
+                summary.update(status=state, attempts=1, statusCode=status, error=error)
                 if not ok:
                     self._spawn(self._retry(instance.id, delivery_id, webhook_id, body, 2))
             else:
-                summary.update(status="pending", attempts=0, statusCode=None)
+                summary.update(status="pending", attempts=0, statusCode=None, error=None)
                 self._spawn(self._retry(instance.id, delivery_id, webhook_id, body, 1))
             summaries.append(summary)
         return summaries
@@ -104,14 +105,14 @@ class Deliverer:
             if instance is None or not can_deliver(instance):
                 self.store.set_delivery_status(delivery_id, "cancelled")
                 return
-            ok, _ = await self._attempt(instance, delivery_id, webhook_id, body, attempt)
+            ok, _, _ = await self._attempt(instance, delivery_id, webhook_id, body, attempt)
             if ok:
                 return
             attempt += 1
 
     async def _attempt(
         self, instance: Instance, delivery_id: int, webhook_id: str, body: bytes, attempt: int
-    ) -> tuple[bool, int | None]:
+    ) -> tuple[bool, int | None, str | None]:
         import httpx
 
         config = instance.configuration
@@ -140,7 +141,7 @@ class Deliverer:
             self.store.set_delivery_status(delivery_id, "failed")
         else:
             self.store.set_delivery_status(delivery_id, "retrying")
-        return ok, status
+        return ok, status, error
 
     async def close(self) -> None:
         for task in list(self._tasks):

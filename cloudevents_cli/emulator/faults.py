@@ -11,12 +11,15 @@ import random
 import time
 from typing import Any
 
+import httpx
+
 from cloudevents_cli.emulator import defaults, responses
 from cloudevents_cli.emulator.auth import ASGIApp, Scope
 
 
-class DroppedConnection(Exception):
-    """Raised in-process (no socket to close): the client sees an exception instead of a response."""
+class DroppedConnection(httpx.RemoteProtocolError):
+    """Raised in-process (no socket to close): an httpx client on the ASGI transport sees a transport error
+    instead of a response, as it would from a real server that hung up."""
 
 
 class RateWindow:
