@@ -52,7 +52,7 @@ def serve_baseline(ready_file: str) -> None:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from cloudevents_cli.events.serve import Listener, bind, url_of
+    from cloudevents_cli.serving import AppServer, bind, url_of
 
     async def hook(request: Request) -> JSONResponse:
         await request.body()
@@ -60,7 +60,7 @@ def serve_baseline(ready_file: str) -> None:
 
     sock = bind("127.0.0.1", 0)
     url = url_of(sock, "/")
-    listener = Listener(Starlette(routes=[Route("/", hook, methods=["POST"])]), sock)
+    listener = AppServer(Starlette(routes=[Route("/", hook, methods=["POST"])]), sock)
     listener.run(on_ready=lambda: Path(ready_file).write_text(url + "\n"))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from cloudevents_cli import redact
 from cloudevents_cli.errors import InvalidInput, UsageError
+from cloudevents_cli.files import write_atomically
 
 DEFAULT_BASE_URL = "https://api.cloud-elements.com/elements/api-v2"
 API_PATH = "/elements/api-v2"
@@ -201,19 +202,7 @@ def save_config(config: Config) -> None:
     text = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
     path = config.path
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomically(path, text, mode=0o600)
     config.exists = True
 
 

@@ -6,15 +6,6 @@ import sys
 
 from cloudevents_cli.cli.app import app
 
-# Each module registers its commands on `app`; order here is the order in --help.
-from cloudevents_cli.cli import definitions_cmds  # noqa: F401  isort: skip
-from cloudevents_cli.cli import platform_cmds  # noqa: F401  isort: skip
-from cloudevents_cli.cli import events_cmds  # noqa: F401  isort: skip
-from cloudevents_cli.cli import emulator_cmds  # noqa: F401  isort: skip
-from cloudevents_cli.cli import profile_cmds  # noqa: F401  isort: skip
-from cloudevents_cli.cli import explain_cmd  # noqa: F401  isort: skip
-from cloudevents_cli.cli import misc_cmds  # noqa: F401  isort: skip
-
 __all__ = ["app", "main"]
 
 

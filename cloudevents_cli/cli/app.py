@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -57,10 +56,38 @@ def state(ctx: typer.Context) -> State:
 
 
 class Group(TyperGroup):
-    """Runs commands under the single error handler: one line on stderr, the right exit code."""
+    """The root group: loads each command's module only when that command runs (cli/commands.py), and runs
+    commands under the single error handler: one line on stderr, the right exit code."""
+
+    _loaded: dict[str, Any] = {}  # noqa: RUF012 - module name -> its commands, built once per process
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return list(self.commands)
+        from cloudevents_cli.cli.commands import COMMANDS
+
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        from cloudevents_cli.cli.commands import COMMANDS
+
+        if name not in COMMANDS:
+            return None
+        module_name = COMMANDS[name][0]
+        if module_name not in self._loaded:
+            import importlib
+
+            from typer.main import get_command
+
+            module = importlib.import_module(f"cloudevents_cli.cli.{module_name}")
+            self._loaded[module_name] = get_command(module.app)
+        loaded = self._loaded[module_name]
+        return loaded.get_command(ctx, name) if hasattr(loaded, "get_command") else loaded
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The command list of --help from the table, without importing any command's module."""
+        from cloudevents_cli.cli.commands import COMMANDS
+
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_text) for name, (_, help_text) in COMMANDS.items()])
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -70,6 +97,11 @@ class Group(TyperGroup):
             raise typer.Exit(int(err.exit_code)) from None
         except (typer.Exit, typer.Abort, TyperException):
             raise
+        except BrokenPipeError:  # stdout closed early (| head): stop quietly, as other tools do
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except KeyboardInterrupt:
             _report(ctx, "interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
@@ -78,10 +110,17 @@ class Group(TyperGroup):
             detail = f"{type(err).__name__}: {err}"
             _report(ctx, f"internal error: {detail}")
             if verbose:
+                import traceback
+
                 sys.stderr.write(redact.scrub(traceback.format_exc()))
             else:
                 _report(ctx, "run again with -v for the traceback, and please report it")
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+
+def command_group(**kwargs: Any) -> typer.Typer:
+    """A Typer for a module's commands (or a sub-group such as `profile`), with the root's help style."""
+    return typer.Typer(rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False, **kwargs)
 
 
 def _report(ctx: typer.Context, message: str) -> None:
@@ -127,14 +166,21 @@ def main_callback(
     ctx: typer.Context,
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", envvar="CE_BASE_URL", metavar="URL", help="Platform URL; a bare host gets /elements/api-v2."),
+        typer.Option(
+            "--base-url", envvar="CE_BASE_URL", metavar="URL", help="Platform URL; a bare host gets /elements/api-v2."
+        ),
     ] = None,
     user_secret: Annotated[
-        str | None, typer.Option("--user-secret", envvar="CE_USER_SECRET", metavar="SECRET", help="User secret.", show_default=False)
+        str | None,
+        typer.Option(
+            "--user-secret", envvar="CE_USER_SECRET", metavar="SECRET", help="User secret.", show_default=False
+        ),
     ] = None,
     org_secret: Annotated[
         str | None,
-        typer.Option("--org-secret", envvar="CE_ORG_SECRET", metavar="SECRET", help="Organization secret.", show_default=False),
+        typer.Option(
+            "--org-secret", envvar="CE_ORG_SECRET", metavar="SECRET", help="Organization secret.", show_default=False
+        ),
     ] = None,
     profile: Annotated[
         str | None, typer.Option("--profile", envvar="CE_PROFILE", metavar="NAME", help="Profile from the config file.")
@@ -142,23 +188,37 @@ def main_callback(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", envvar="CE_CONFIG", metavar="FILE", help="Config file (default: $XDG_CONFIG_HOME/cloudevents/config.yaml)."
+            "--config",
+            envvar="CE_CONFIG",
+            metavar="FILE",
+            help="Config file (default: $XDG_CONFIG_HOME/cloudevents/config.yaml).",
         ),
     ] = None,
     output: Annotated[
         str | None,
-        typer.Option("-o", "--output", envvar="CE_OUTPUT", metavar="FORMAT", callback=_output_choice, help="table, json, yaml or id."),
+        typer.Option(
+            "-o",
+            "--output",
+            envvar="CE_OUTPUT",
+            metavar="FORMAT",
+            callback=_output_choice,
+            help="table, json, yaml or id.",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Less on stderr.")] = False,
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="More on stderr: each HTTP exchange, secrets masked.")
     ] = False,
-    color: Annotated[str, typer.Option("--color", metavar="WHEN", callback=_color_choice, help="auto, always or never.")] = "auto",
+    color: Annotated[
+        str, typer.Option("--color", metavar="WHEN", callback=_color_choice, help="auto, always or never.")
+    ] = "auto",
     timeout: Annotated[
-        float | None, typer.Option("--timeout", envvar="CE_TIMEOUT", metavar="SECONDS", help="Seconds per request (default 30).")
+        float | None,
+        typer.Option("--timeout", envvar="CE_TIMEOUT", metavar="SECONDS", help="Seconds per request (default 30)."),
     ] = None,
     ca_bundle: Annotated[
-        Path | None, typer.Option("--ca-bundle", envvar="CE_CA_BUNDLE", metavar="FILE", help="Extra CA certificates (PEM).")
+        Path | None,
+        typer.Option("--ca-bundle", envvar="CE_CA_BUNDLE", metavar="FILE", help="Extra CA certificates (PEM)."),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")

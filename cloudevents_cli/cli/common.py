@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 OutputOpt = Annotated[
     str | None,
-    typer.Option("-o", "--output", metavar="FORMAT", help="Output format (overrides the global -o).", show_default=False),
+    typer.Option(
+        "-o", "--output", metavar="FORMAT", help="Output format (overrides the global -o).", show_default=False
+    ),
 ]
 PathsArg = Annotated[
     list[str] | None,

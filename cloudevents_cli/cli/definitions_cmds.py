@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cloudevents_cli import redact
-from cloudevents_cli.cli.app import app, state
+from cloudevents_cli.cli.app import command_group, state
 from cloudevents_cli.cli.common import OutputOpt, PathsArg, ShowSecretsOpt, report_problems
 from cloudevents_cli.cli.event_flags import (
     CallbackUrlOpt,
@@ -23,6 +23,8 @@ from cloudevents_cli.cli.event_flags import (
     overrides_from_flags,
 )
 from cloudevents_cli.errors import ExitCode
+
+app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
 
 @app.command()

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
-from cloudevents_cli.cli.app import app, state
+from cloudevents_cli.cli.app import command_group, state
 from cloudevents_cli.emulator import defaults
+
+app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
 _DEFAULT_USER = defaults.DEFAULT_USER_SECRET
 _DEFAULT_ORG = defaults.DEFAULT_ORG_SECRET

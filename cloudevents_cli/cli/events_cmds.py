@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cloudevents_cli import redact
-from cloudevents_cli.cli.app import app, state
+from cloudevents_cli.cli.app import command_group, state
 from cloudevents_cli.errors import ExitCode, InvalidInput
+
+app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
 if TYPE_CHECKING:
     from cloudevents_cli.events.receiver import Delivery
@@ -217,12 +219,6 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def _write_ready_file(path: Path, url: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(url + "\n")
-    tmp.replace(path)
-
-
 @app.command()
 def listen(
     ctx: typer.Context,
@@ -267,7 +263,7 @@ def listen(
         raise InvalidInput("the signature key is empty", code="missing-key")
 
     from cloudevents_cli.events.receiver import create_receiver
-    from cloudevents_cli.events.serve import Listener, bind, url_of
+    from cloudevents_cli.serving import AppServer, bind, url_of, write_atomically
 
     timeout = state(ctx).options.timeout or 10.0
     printer = _Printer(out, signature_key is not None, max_events)
@@ -283,7 +279,7 @@ def listen(
     if not _is_loopback(host):
         out.warn(f"listening on {host}: anyone who can reach this port can post callbacks")
     url = url_of(sock, receiver_app.state.receiver.path)
-    listener = Listener(receiver_app, sock)
+    listener = AppServer(receiver_app, sock)
     printer.stop = listener.stop
 
     def ready() -> None:
@@ -291,7 +287,7 @@ def listen(
         extra = f", forwarding to {forward_to}" if forward_to else ""
         out.info(f"listening on {url} ({checks}{extra}); Ctrl-C to stop")
         if ready_file is not None:
-            _write_ready_file(ready_file, url)
+            write_atomically(ready_file, url + "\n")
 
     try:
         listener.run(on_ready=ready)

@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
-from cloudevents_cli.cli.app import app, state
+from cloudevents_cli.cli.app import command_group, state
+
+app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
 COLUMNS = ("UI label", "dotted key", "definition key", "type", "default", "description")
 

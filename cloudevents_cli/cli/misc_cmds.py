@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cloudevents_cli.cli.app import app, state
+from cloudevents_cli.cli.app import command_group, state
 from cloudevents_cli.errors import UsageError
+
+app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
 SHELLS = ("bash", "zsh", "fish")
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from cloudevents_cli.cli.app import State, app, state
+from cloudevents_cli.cli.app import State, command_group, state
 from cloudevents_cli.cli.event_flags import (
     CallbackUrlOpt,
     ElementOpt,
@@ -30,6 +30,8 @@ from cloudevents_cli.cli.event_flags import (
 )
 from cloudevents_cli.errors import ExitCode, UsageError, worst
 from cloudevents_cli.output import Output
+
+app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
 if TYPE_CHECKING:
     from cloudevents_cli.config import Connection

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
-from cloudevents_cli.cli.app import State, app, state
+from cloudevents_cli.cli.app import State, command_group, state
 from cloudevents_cli.errors import UsageError
+
+app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
 profile_app = typer.Typer(
     name="profile",

@@ -1,8 +1,8 @@
-"""Run an ASGI app with uvicorn on a socket we bind ourselves (so port 0 gives a real port we can report).
+"""Serving an ASGI app with uvicorn on a socket we bind ourselves: the emulator and `listen` share this.
 
-SIGINT and SIGTERM stop the server gracefully and are reported back (`Listener.stopped_by`) instead of being
-re-raised, so the caller decides the exit code. uvicorn's access log is off and its log level is warning.
-This module never prints.
+Port 0 gives a real port we can report; readiness is reported once connections are accepted (ready files are
+written atomically); SIGINT and SIGTERM stop the server gracefully and are recorded (`stopped_by`) instead of
+re-raised, so the caller decides the exit code. Logs go to stderr, never stdout. This module never prints.
 """
 
 from __future__ import annotations
@@ -16,16 +16,21 @@ from types import FrameType
 from typing import Any
 
 from cloudevents_cli.errors import InvalidInput
+from cloudevents_cli.files import write_atomically
 
-SHUTDOWN_GRACE = 5.0  # seconds for in-flight callbacks to finish once asked to stop
+__all__ = ["AppServer", "bind", "url_of", "write_atomically"]
+
+SHUTDOWN_GRACE = 5  # seconds for in-flight requests to finish once asked to stop
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening-ready TCP socket on host:port; InvalidInput when that is not possible."""
+    """A bound, listening TCP socket on host:port; InvalidInput when that is not possible."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family, kind, proto, _, address = infos[0]
-        sock = socket.socket(family, kind, proto)
+        family, _, _, _, address = infos[0]
+        # proto must say TCP: asyncio only sets TCP_NODELAY on such sockets, and without it every keep-alive
+        # request waits ~40 ms for a delayed ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     except OSError as err:
         raise InvalidInput(f"cannot listen on {host}:{port}: {err.strerror or err}", code="listen") from None
     try:
@@ -45,24 +50,32 @@ def url_of(sock: socket.socket, path: str = "/") -> str:
     return f"http://{shown}:{port}{path}"
 
 
-class Listener:
-    """Serves `app` on `sock` until stop(), a signal, or a failure. Use from the main thread."""
+class AppServer:
+    """Serves `app` on `sock` until stop(), a signal, or a failure. run() from the main thread."""
 
-    def __init__(self, app: Any, sock: socket.socket) -> None:
+    def __init__(self, app: Any, sock: socket.socket, *, access_log: bool = False, http: str = "auto") -> None:
+        import copy
+
         import uvicorn
+        from uvicorn.config import LOGGING_CONFIG
 
         self.sock = sock
         self.stopped_by: int | None = None  # the signal that stopped it, if any
+        self._on_ready: Callable[[], None] | None = None
+        log_config = copy.deepcopy(LOGGING_CONFIG)
+        log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"  # stdout is for data, never logs
         config = uvicorn.Config(
             app,
-            log_level="warning",
-            access_log=False,
+            http=http,
             lifespan="on",
+            access_log=access_log,
+            log_config=log_config,
+            log_level="info" if access_log else "warning",
             server_header=False,
-            timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
+            timeout_graceful_shutdown=SHUTDOWN_GRACE,
             backlog=2048,
         )
-        listener = self
+        outer = self
 
         class _Server(uvicorn.Server):
             @contextlib.contextmanager
@@ -72,10 +85,10 @@ class Listener:
                     return
 
                 def handler(signum: int, frame: FrameType | None) -> None:
-                    if listener.stopped_by is None:
-                        listener.stopped_by = signum
+                    if outer.stopped_by is None:
+                        outer.stopped_by = signum
                     if self.should_exit and signum == signal.SIGINT:
-                        self.force_exit = True  # a second Ctrl-C: stop waiting for in-flight callbacks
+                        self.force_exit = True  # a second Ctrl-C: stop waiting for in-flight requests
                     self.should_exit = True
 
                 originals = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -87,14 +100,13 @@ class Listener:
 
             async def startup(self, sockets: list[socket.socket] | None = None) -> None:
                 await super().startup(sockets=sockets)
-                if self.started and listener._on_ready is not None:
-                    listener._on_ready()
+                if self.started and not self.should_exit and outer._on_ready is not None:
+                    outer._on_ready()
 
         self._server = _Server(config)
-        self._on_ready: Callable[[], None] | None = None
 
     def stop(self) -> None:
-        """Ask the server to finish (thread-safe enough: uvicorn polls the flag)."""
+        """Ask the server to finish (uvicorn polls the flag)."""
         self._server.should_exit = True
 
     def run(self, on_ready: Callable[[], None] | None = None) -> None:
