@@ -84,7 +84,7 @@ def test_trigger_by_name_and_ambiguous_or_unknown_names(cli: Any, setup: Any) ->
     create(handle, "shop-a", receiver.url)
     result = run(cli, handle, "shop-a")
     assert result.exit_code == 4
-    assert "2 instances" in result.stderr
+    assert "ids 1, 2" in result.stderr
 
 
 def test_trigger_a_disabled_instance_fails_clearly(cli: Any, setup: Any) -> None:

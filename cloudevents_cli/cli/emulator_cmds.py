@@ -103,22 +103,19 @@ def trigger(
     output: Annotated[str | None, typer.Option("-o", "--output", help="table, json, yaml or id.")] = None,
 ) -> None:
     """Ask the emulator to deliver events for an instance (only works against the emulator)."""
-    from cloudevents_cli.config import resolve_connection
-    from cloudevents_cli.emulator.client import trigger_events
+    from cloudevents_cli.cli.connect import connection, with_client
+    from cloudevents_cli.platform.emulator_api import trigger_events
 
     st = state(ctx)
-    opts = st.options
     out = st.output_for(output)
-    conn = resolve_connection(
-        base_url=opts.base_url,
-        user_secret=opts.user_secret,
-        org_secret=opts.org_secret,
-        timeout=opts.timeout,
-        ca_bundle=opts.ca_bundle,
-        profile=opts.profile,
-        config_file=opts.config,
+    conn = connection(st)
+    result = with_client(
+        st,
+        conn,
+        lambda client: trigger_events(
+            client, instance, object_type=object_type, event_type=event_type.upper(), count=count
+        ),
     )
-    result = trigger_events(conn, instance, object_type=object_type, event_type=event_type.upper(), count=count)
     _show(out, result)
 
 

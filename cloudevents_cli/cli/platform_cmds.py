@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from cloudevents_cli.cli.app import State, command_group, state
+from cloudevents_cli.cli.app import command_group, state
+from cloudevents_cli.cli.connect import connection, with_client
 from cloudevents_cli.cli.event_flags import (
     CallbackUrlOpt,
     ElementOpt,
@@ -34,9 +35,7 @@ from cloudevents_cli.output import Output
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
 if TYPE_CHECKING:
-    from cloudevents_cli.config import Connection
     from cloudevents_cli.definitions.pipeline import Batch
-    from cloudevents_cli.platform.client import PlatformClient
     from cloudevents_cli.platform.operations import Result
 
 T = TypeVar("T")
@@ -55,46 +54,6 @@ FailFastOpt = Annotated[bool, typer.Option("--fail-fast", help="Start nothing ne
 
 
 # -- helpers shared by the commands -------------------------------------------------------------------------
-def _connection(st: State) -> Connection:
-    from cloudevents_cli.config import resolve_connection
-
-    o = st.options
-    conn = resolve_connection(
-        base_url=o.base_url,
-        user_secret=o.user_secret,
-        org_secret=o.org_secret,
-        timeout=o.timeout,
-        ca_bundle=o.ca_bundle,
-        profile=o.profile,
-        config_file=o.config,
-    )
-    for warning in conn.warnings:
-        st.out.warn(f"warning: {warning}")
-    conn.require_credentials()
-    return conn
-
-
-def _client(st: State, conn: Connection, concurrency: int = 8) -> PlatformClient:
-    from cloudevents_cli.platform.client import PlatformClient
-
-    log = st.out.debug if st.options.verbose else None
-    return PlatformClient(conn, log=log, max_connections=max(concurrency, 4))
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    import asyncio
-
-    return asyncio.run(coro)
-
-
-def _with_client(st: State, conn: Connection, fn: Callable[[PlatformClient], Any], concurrency: int = 8) -> Any:
-    async def go() -> Any:
-        async with _client(st, conn, concurrency) as client:
-            return await fn(client)
-
-    return _run(go())
-
-
 def _build(paths: Sequence[str], overrides: Any = None, *, unique: bool = False) -> Batch:
     from cloudevents_cli.definitions import pipeline
 
@@ -226,11 +185,11 @@ def create(
         _finish(worst([_render_dry_run(out, results, show_secrets), *_batch_codes(batch)]))
         return
     _nothing_to_send(out, batch)
-    conn = _connection(st)
+    conn = connection(st)
     from cloudevents_cli.platform.operations import create_all
 
     def start(on_done: Callable[[Result], None]) -> list[Result]:
-        return _with_client(
+        return with_client(
             st,
             conn,
             lambda c: create_all(c, batch.items, concurrency=concurrency, fail_fast=fail_fast, on_done=on_done),
@@ -308,11 +267,11 @@ def _apply_like(
     batch = _build(paths, overrides, unique=True)
     _print_problems(out, batch)
     _nothing_to_send(out, batch)
-    conn = _connection(st)
+    conn = connection(st)
     from cloudevents_cli.platform.operations import apply_all
 
     def start(on_done: Callable[[Result], None]) -> list[Result]:
-        return _with_client(
+        return with_client(
             st,
             conn,
             lambda c: apply_all(
@@ -476,10 +435,10 @@ def list_(
     """Instances as a table: id, name, element, events type, enabled, callback URL, tags."""
     st = state(ctx)
     out = st.output_for(output)
-    conn = _connection(st)
+    conn = connection(st)
     from cloudevents_cli.platform.operations import list_filtered
 
-    instances = _with_client(st, conn, lambda c: list_filtered(c, tags=tag or [], element=element, name=name))
+    instances = with_client(st, conn, lambda c: list_filtered(c, tags=tag or [], element=element, name=name))
     _render_instances(out, instances)
     if out.fmt == "table":
         out.info(f"{len(instances)} instance{'s' if len(instances) != 1 else ''}")
@@ -494,8 +453,8 @@ def get(
     """One instance, by id or name."""
     st = state(ctx)
     out = st.output_for(output)
-    conn = _connection(st)
-    instance = _with_client(st, conn, lambda c: c.resolve(ref))
+    conn = connection(st)
+    instance = with_client(st, conn, lambda c: c.resolve(ref))
     if out.fmt != "table":
         _render_instances(out, [instance])
         return
@@ -526,17 +485,17 @@ def delete(
     if not yes and (os.environ.get("CI") or not sys.stdin.isatty()):
         why = "CI is set" if os.environ.get("CI") else "there is no terminal to ask on"
         raise UsageError(f"refusing to delete without --yes: {why}")
-    conn = _connection(st)
+    conn = connection(st)
     from cloudevents_cli.platform.operations import delete_refs, resolve_refs
 
-    found = _with_client(st, conn, lambda c: resolve_refs(c, refs))
+    found = with_client(st, conn, lambda c: resolve_refs(c, refs))
     targets = [f for f in found if f.action == "found"]
     if targets and not yes:
         listing = ", ".join(f"{t.id} ({t.name})" for t in targets)
         if not typer.confirm(f"Delete {len(targets)} instance(s): {listing}?", default=False, err=True):
             out.info("nothing deleted")
             raise typer.Exit(int(ExitCode.NO))
-    results = _with_client(st, conn, lambda c: delete_refs(c, found))
+    results = with_client(st, conn, lambda c: delete_refs(c, found))
     _finish(_render_results(out, results))
 
 
@@ -563,10 +522,10 @@ def export(
         raise UsageError("say which instances: ID|NAME..., --tag T or --all")
     if refs and all_:
         raise UsageError("give ID|NAME... or --all, not both")
-    conn = _connection(st)
+    conn = connection(st)
     from cloudevents_cli.platform.operations import collect_for_export
 
-    instances = _with_client(st, conn, lambda c: collect_for_export(c, refs or [], tags=tag or [], all_=all_))
+    instances = with_client(st, conn, lambda c: collect_for_export(c, refs or [], tags=tag or [], all_=all_))
     if not instances:
         out.warn("no instances matched")
         return
