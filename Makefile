@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest bench demo coverage clean
+.PHONY: install test lint typecheck pytest bench demo docs coverage clean
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ bench: install
 
 demo: install
 	bash docs/demo.sh
+
+docs: install
+	$(BIN)/python -m cloudevents_cli.cli.reference > docs/commands.md
+	$(BIN)/cloudevents schema > docs/cloudevents.schema.json
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
