@@ -40,8 +40,12 @@ def test_every_command_of_every_module_is_listed() -> None:
 
 
 def test_reference_is_current() -> None:
+    import difflib
+
     committed = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
-    assert committed == reference(), "docs/commands.md is stale: run make docs"
+    current = reference()
+    diff = "".join(list(difflib.unified_diff(committed.splitlines(True), current.splitlines(True)))[:30])
+    assert committed == current, "docs/commands.md is stale: run make docs\n" + diff
 
 
 @pytest.mark.parametrize("name", [n for n in COMMANDS if n != "profile"])

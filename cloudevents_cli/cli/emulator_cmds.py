@@ -31,31 +31,50 @@ def _positive(value: float) -> float:
 @app.command()
 def emulator(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback by default).")] = defaults.DEFAULT_HOST,
+    host: Annotated[
+        str, typer.Option("--host", metavar="HOST", help="Address to bind (loopback by default).")
+    ] = defaults.DEFAULT_HOST,
     port: Annotated[
-        int, typer.Option("--port", min=0, max=65535, help="Port; 0 picks a free one.")
+        int, typer.Option("--port", metavar="PORT", min=0, max=65535, help="Port; 0 picks a free one.")
     ] = defaults.DEFAULT_PORT,
-    db: Annotated[Path | None, typer.Option("--db", help="SQLite file that keeps state across restarts.")] = None,
-    user_secret: Annotated[str, typer.Option("--user-secret", help="User secret clients must send.")] = _DEFAULT_USER,
-    org_secret: Annotated[str, typer.Option("--org-secret", help="Org secret clients must send.")] = _DEFAULT_ORG,
+    db: Annotated[
+        Path | None, typer.Option("--db", metavar="FILE", help="SQLite file that keeps state across restarts.")
+    ] = None,
+    user_secret: Annotated[
+        str, typer.Option("--user-secret", metavar="SECRET", help="User secret clients must send.")
+    ] = _DEFAULT_USER,
+    org_secret: Annotated[
+        str, typer.Option("--org-secret", metavar="SECRET", help="Org secret clients must send.")
+    ] = _DEFAULT_ORG,
     minute: Annotated[
-        float, typer.Option("--minute", callback=_positive, help="Length of an emulator minute, in seconds.")
+        float,
+        typer.Option(
+            "--minute", metavar="SECONDS", callback=_positive, help="Length of an emulator minute, in seconds."
+        ),
     ] = defaults.DEFAULT_MINUTE,
     fail_rate: Annotated[
-        float, typer.Option("--fail-rate", callback=_fraction, help="Fraction of requests answered 503.")
+        float,
+        typer.Option("--fail-rate", metavar="FRACTION", callback=_fraction, help="Fraction of requests answered 503."),
     ] = 0.0,
     drop_rate: Annotated[
         float,
-        typer.Option("--drop-rate", callback=_fraction, help="Fraction of requests done, then dropped unanswered."),
+        typer.Option(
+            "--drop-rate",
+            metavar="FRACTION",
+            callback=_fraction,
+            help="Fraction of requests done, then dropped unanswered.",
+        ),
     ] = 0.0,
-    latency_ms: Annotated[float, typer.Option("--latency-ms", min=0, help="Delay added to each request.")] = 0.0,
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", metavar="MS", min=0, help="Delay added to each request.")
+    ] = 0.0,
     rate_limit: Annotated[
-        int, typer.Option("--rate-limit", min=0, help="Requests a second; beyond it 429 (0: no limit).")
+        int, typer.Option("--rate-limit", metavar="N", min=0, help="Requests a second; beyond it 429 (0: no limit).")
     ] = 0,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for reproducible randomness.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", metavar="N", help="Seed for reproducible randomness.")] = None,
     ready_file: Annotated[
         Path | None,
-        typer.Option("--ready-file", help="Write the base URL here once connections are accepted."),
+        typer.Option("--ready-file", metavar="FILE", help="Write the base URL here once connections are accepted."),
     ] = None,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log each request on stderr.")] = False,
 ) -> None:
@@ -96,11 +115,15 @@ def trigger(
     ctx: typer.Context,
     instance: Annotated[str, typer.Argument(help="Instance id, or its exact name.")],
     object_type: Annotated[
-        str | None, typer.Option("--object-type", help="Object type (default: the element's resource).")
+        str | None, typer.Option("--object-type", metavar="TYPE", help="Object type (default: the element's resource).")
     ] = None,
-    event_type: Annotated[str, typer.Option("--event-type", help="CREATED, UPDATED, DELETED or UNKNOWN.")] = "CREATED",
-    count: Annotated[int, typer.Option("--count", min=1, max=10000, help="How many events.")] = 1,
-    output: Annotated[str | None, typer.Option("-o", "--output", help="table, json, yaml or id.")] = None,
+    event_type: Annotated[
+        str, typer.Option("--event-type", metavar="TYPE", help="CREATED, UPDATED, DELETED or UNKNOWN.")
+    ] = "CREATED",
+    count: Annotated[int, typer.Option("--count", metavar="N", min=1, max=10000, help="How many events.")] = 1,
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", metavar="FORMAT", help="table, json, yaml or id.")
+    ] = None,
 ) -> None:
     """Ask the emulator to deliver events for an instance (only works against the emulator)."""
     from cloudevents_cli.cli.connect import connection, with_client

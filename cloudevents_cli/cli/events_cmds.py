@@ -26,12 +26,13 @@ KeyOption = Annotated[
     str | None,
     typer.Option(
         "--signature-key",
+        metavar="KEY",
         envvar="CE_SIGNATURE_KEY",
         help="The instance's event signature key (event.notification.signature.key). Never printed.",
         show_default=False,
     ),
 ]
-OutputOption = Annotated[str | None, typer.Option("-o", "--output", help="table or json.")]
+OutputOption = Annotated[str | None, typer.Option("-o", "--output", metavar="FORMAT", help="table or json.")]
 
 
 # -- verify ------------------------------------------------------------------------------------------------
@@ -54,6 +55,7 @@ def verify(
         str,
         typer.Option(
             "--signature",
+            metavar="SIGNATURE",
             help="The Elements-Webhook-Signature value: 'sha256=...' (the whole header line is accepted).",
         ),
     ],
@@ -222,16 +224,19 @@ def _is_loopback(host: str) -> bool:
 @app.command()
 def listen(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback by default).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", metavar="HOST", help="Address to bind (loopback by default).")
+    ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", min=0, max=65535, help="Port; 0 picks a free one.")
+        int, typer.Option("--port", metavar="PORT", min=0, max=65535, help="Port; 0 picks a free one.")
     ] = DEFAULT_PORT,
-    path: Annotated[str, typer.Option("--path", help="The callback path; POST only.")] = "/",
+    path: Annotated[str, typer.Option("--path", metavar="PATH", help="The callback path; POST only.")] = "/",
     signature_key: KeyOption = None,
     forward_to: Annotated[
         str | None,
         typer.Option(
             "--forward-to",
+            metavar="URL",
             callback=_check_forward_url,
             help="Relay each accepted callback unchanged (body bytes, Content-Type, Elements-* headers) "
             "to this URL. The sender gets 200 whatever the forward's outcome; the forward status is "
@@ -239,13 +244,17 @@ def listen(
         ),
     ] = None,
     max_events: Annotated[
-        int | None, typer.Option("--max-events", min=1, help="Stop cleanly after showing N events.")
+        int | None, typer.Option("--max-events", metavar="N", min=1, help="Stop cleanly after showing N events.")
     ] = None,
     max_body: Annotated[
-        int, typer.Option("--max-body", min=1, help="Largest body accepted, in bytes; larger ones get 413.")
+        int,
+        typer.Option(
+            "--max-body", metavar="BYTES", min=1, help="Largest body accepted, in bytes; larger ones get 413."
+        ),
     ] = 1 << 20,
     ready_file: Annotated[
-        Path | None, typer.Option("--ready-file", help="Write the URL to this file once accepting callbacks.")
+        Path | None,
+        typer.Option("--ready-file", metavar="FILE", help="Write the URL to this file once accepting callbacks."),
     ] = None,
     output: OutputOption = None,
 ) -> None:

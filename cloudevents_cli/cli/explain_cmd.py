@@ -18,11 +18,9 @@ def explain(
     ctx: typer.Context,
     key: Annotated[
         str | None,
-        typer.Argument(
-            help="A dotted key, definition key or UI label (case-insensitive; part of one will do)."
-        ),
+        typer.Argument(help="A dotted key, definition key or UI label (case-insensitive; part of one will do)."),
     ] = None,
-    output: Annotated[str | None, typer.Option("-o", "--output", help="table, json or yaml.")] = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", metavar="FORMAT", help="table, json or yaml.")] = None,
 ) -> None:
     """The event keys: UI label, dotted key, definition key, type, default, description."""
     from cloudevents_cli.definitions import keys

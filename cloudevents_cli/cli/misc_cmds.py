@@ -24,7 +24,7 @@ def init(
     polling: Annotated[bool, typer.Option("--polling", help="A polling instance (the default).")] = False,
     webhooks: Annotated[bool, typer.Option("--webhooks", help="A webhook instance.")] = False,
     element: Annotated[str, typer.Option("--element", metavar="KEY", help="The element key.")] = "hubspotcrm",
-    name: Annotated[str, typer.Option("--name", help="The instance name.")] = "my-instance",
+    name: Annotated[str, typer.Option("--name", metavar="NAME", help="The instance name.")] = "my-instance",
     force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
 ) -> None:
     """Write a commented starter definition, with the schema comment for editors."""

@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 OutputOpt = Annotated[
-    str | None, typer.Option("-o", "--output", help="table, json, yaml or id (overrides the global -o).")
+    str | None,
+    typer.Option("-o", "--output", metavar="FORMAT", help="table, json, yaml or id (overrides the global -o)."),
 ]
 PathsArg = Annotated[list[str], typer.Argument(help="Definition files or folders; - for stdin.", show_default=False)]
 OptPathsArg = Annotated[
@@ -49,7 +50,9 @@ OptPathsArg = Annotated[
     typer.Argument(help="Definition files, folders (*.yaml/*.yml below them) or - for stdin.", show_default=False),
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Send nothing; show what would be done.")]
-ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight at once.")]
+ConcurrencyOpt = Annotated[
+    int, typer.Option("--concurrency", metavar="N", min=1, max=64, help="Requests in flight at once.")
+]
 FailFastOpt = Annotated[bool, typer.Option("--fail-fast", help="Start nothing new after the first failure.")]
 
 
@@ -427,9 +430,11 @@ def _render_instances(out: Output, instances: list[dict[str, Any]]) -> None:
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only instances with this tag (repeat).")] = None,
-    element: Annotated[str | None, typer.Option("--element", help="Only this element key.")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="Only names matching this glob.")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", metavar="TAG", help="Only instances with this tag (repeat).")
+    ] = None,
+    element: Annotated[str | None, typer.Option("--element", metavar="KEY", help="Only this element key.")] = None,
+    name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="Only names matching this glob.")] = None,
     output: OutputOpt = None,
 ) -> None:
     """Instances as a table: id, name, element, events type, enabled, callback URL, tags."""
@@ -508,9 +513,12 @@ def export(
         typer.Argument(metavar="[ID|NAME...]", help="Instance ids or names.", show_default=False),
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every instance.")] = False,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Instances with this tag (repeat).")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", metavar="TAG", help="Instances with this tag (repeat).")
+    ] = None,
     directory: Annotated[
-        Path | None, typer.Option("-d", "--dir", help="Write one <name>.yaml a instance into this folder.")
+        Path | None,
+        typer.Option("-d", "--dir", metavar="DIR", help="Write one <name>.yaml a instance into this folder."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files in DIR.")] = False,
     output: OutputOpt = None,

@@ -20,7 +20,7 @@ profile_app = typer.Typer(
 )
 app.add_typer(profile_app, name="profile")
 
-OutputOpt = Annotated[str | None, typer.Option("-o", "--output", help="table, json or yaml.")]
+OutputOpt = Annotated[str | None, typer.Option("-o", "--output", metavar="FORMAT", help="table, json or yaml.")]
 FORMATS = ("table", "json", "yaml")
 
 
@@ -39,13 +39,13 @@ def add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Profile name.")],
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="Platform URL (a bare host is fine).")
+        str | None, typer.Option("--base-url", metavar="URL", help="Platform URL (a bare host is fine).")
     ] = None,
     user_secret: Annotated[
-        str | None, typer.Option("--user-secret", help="User secret (prompted if absent).")
+        str | None, typer.Option("--user-secret", metavar="SECRET", help="User secret (prompted if absent).")
     ] = None,
     org_secret: Annotated[
-        str | None, typer.Option("--org-secret", help="Organization secret (prompted if absent).")
+        str | None, typer.Option("--org-secret", metavar="SECRET", help="Organization secret (prompted if absent).")
     ] = None,
     default: Annotated[bool, typer.Option("--default", help="Make it the default profile.")] = False,
 ) -> None:

@@ -35,7 +35,14 @@ def reference() -> str:
 
 
 def _context(command: Any, parent: Any, name: str) -> Any:
-    return command.context_class(command, parent=parent, info_name=name, terminal_width=WIDTH, max_content_width=WIDTH)
+    return command.context_class(
+        command,
+        parent=parent,
+        info_name=name,
+        terminal_width=WIDTH,
+        max_content_width=WIDTH,
+        help_option_names=["-h", "--help"],  # as the root's context_settings say
+    )
 
 
 def _help(command: Any, parent: Any, name: str) -> str:
