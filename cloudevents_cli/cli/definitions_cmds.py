@@ -20,7 +20,7 @@ from cloudevents_cli.cli.event_flags import (
     SignatureKeyOpt,
     TagOpt,
     WebhooksOpt,
-    overrides_from_flags,
+    overrides_of,
 )
 from cloudevents_cli.errors import ExitCode
 
@@ -88,19 +88,7 @@ def render(
 ) -> None:
     """Print the request body that would be sent: one JSON object, or a list for several definitions."""
     out = state(ctx).output_for(output, default="json", allowed=("json", "yaml"))
-    overrides = overrides_from_flags(
-        paths,
-        polling=polling,
-        webhooks=webhooks,
-        no_events=no_events,
-        callback_url=callback_url,
-        signature_key=signature_key,
-        refresh_interval=refresh_interval,
-        tag=tag,
-        set_=set_,
-        element=element,
-        name=name,
-    )
+    overrides = overrides_of(paths, locals())
     from cloudevents_cli.definitions.pipeline import build
 
     batch = build(paths or [], overrides)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -57,6 +58,25 @@ ElementOpt = Annotated[
 NameOpt = Annotated[
     str | None, typer.Option("--name", metavar="NAME", help="With no PATH: the instance name.", rich_help_panel=PANEL)
 ]
+
+
+FLAG_PARAMETERS = (
+    "polling",
+    "webhooks",
+    "no_events",
+    "callback_url",
+    "signature_key",
+    "refresh_interval",
+    "tag",
+    "set_",
+    "element",
+    "name",
+)
+
+
+def overrides_of(paths: list[str] | None, parameters: Mapping[str, Any]) -> Overrides:
+    """The event flags among a command's parameters (`locals()` of a command that declares them all)."""
+    return overrides_from_flags(paths, **{k: parameters[k] for k in FLAG_PARAMETERS})
 
 
 def overrides_from_flags(

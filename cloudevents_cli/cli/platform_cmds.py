@@ -27,7 +27,7 @@ from cloudevents_cli.cli.event_flags import (
     SignatureKeyOpt,
     TagOpt,
     WebhooksOpt,
-    overrides_from_flags,
+    overrides_of,
 )
 from cloudevents_cli.errors import ExitCode, UsageError, worst
 from cloudevents_cli.output import Output
@@ -166,19 +166,7 @@ def create(
     out = st.output_for(output)
     if show_secrets and not dry_run:
         raise UsageError("--show-secrets only goes with --dry-run")
-    overrides = overrides_from_flags(
-        paths,
-        polling=polling,
-        webhooks=webhooks,
-        no_events=no_events,
-        callback_url=callback_url,
-        signature_key=signature_key,
-        refresh_interval=refresh_interval,
-        tag=tag,
-        set_=set_,
-        element=element,
-        name=name,
-    )
+    overrides = overrides_of(paths, locals())
     batch = _build(paths or [], overrides)
     _print_problems(out, batch)
     if dry_run:
@@ -316,19 +304,7 @@ def apply(
     output: OutputOpt = None,
 ) -> None:
     """Create what is missing, PATCH what differs, leave what matches (by name and element)."""
-    overrides = overrides_from_flags(
-        paths,
-        polling=polling,
-        webhooks=webhooks,
-        no_events=no_events,
-        callback_url=callback_url,
-        signature_key=signature_key,
-        refresh_interval=refresh_interval,
-        tag=tag,
-        set_=set_,
-        element=element,
-        name=name,
-    )
+    overrides = overrides_of(paths, locals())
     _apply_like(
         ctx,
         paths or [],
@@ -360,19 +336,7 @@ def diff(
     output: OutputOpt = None,
 ) -> None:
     """Show what apply would change; exit 1 when something differs. Takes apply's event flags."""
-    overrides = overrides_from_flags(
-        paths,
-        polling=polling,
-        webhooks=webhooks,
-        no_events=no_events,
-        callback_url=callback_url,
-        signature_key=signature_key,
-        refresh_interval=refresh_interval,
-        tag=tag,
-        set_=set_,
-        element=element,
-        name=name,
-    )
+    overrides = overrides_of(paths, locals())
     _apply_like(
         ctx,
         paths or [],
