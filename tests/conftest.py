@@ -54,6 +54,7 @@ def cli() -> object:
     runner = CliRunner()
 
     def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Result:
+        redact.clear()  # each run is a fresh process: it knows only the secrets it registers itself
         res = runner.invoke(app, list(args), input=input, env=env, catch_exceptions=True)
         exc = res.exception if not isinstance(res.exception, SystemExit) else None
         return Result(res.exit_code, res.stdout, res.stderr, exc)

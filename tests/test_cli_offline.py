@@ -281,3 +281,23 @@ def test_help_does_not_import_heavy_modules() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "HEAVY=" in proc.stderr
     assert proc.stderr.rsplit("HEAVY=", 1)[1].strip() == ""
+
+
+def test_long_validate_runs_list_only_definitions_with_problems(cli: Any, tmp_path: Path) -> None:
+    for i in range(60):
+        extra = "tags: [a, a]\n" if i == 7 else ""
+        (tmp_path / f"d{i:02}.yaml").write_text(f"name: n{i}\nelement: box\n{extra}")
+    res = cli("validate", str(tmp_path))
+    assert res.exit_code == 0
+    assert "d07.yaml#1" in res.stdout and "d08.yaml#1" not in res.stdout
+    assert "59 more definitions without any problem not listed" in res.stderr
+
+
+def test_colour_follows_no_color_force_color_and_the_flag(cli: Any, tmp_path: Path) -> None:
+    f = tmp_path / "w.yaml"
+    f.write_text("name: a\nelement: b\n")
+    forced = cli("validate", str(f), env={"NO_COLOR": "", "FORCE_COLOR": "1"})
+    assert "\x1b[" in forced.stdout
+    assert "\x1b[" not in cli("validate", str(f), env={"NO_COLOR": "1", "FORCE_COLOR": ""}).stdout
+    assert "\x1b[" not in cli("--color", "never", "validate", str(f), env={"NO_COLOR": "", "FORCE_COLOR": "1"}).stdout
+    assert "\x1b[" in cli("--color", "always", "validate", str(f), env={"NO_COLOR": "1"}).stdout

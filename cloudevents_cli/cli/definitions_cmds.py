@@ -27,6 +27,9 @@ from cloudevents_cli.errors import ExitCode
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
 
+TABLE_ALL_UP_TO = 50  # definitions; above this the table lists only those with problems
+
+
 @app.command()
 def validate(
     ctx: typer.Context,
@@ -56,9 +59,14 @@ def validate(
         out.text("".join(_annotation(p) + "\n" for p in batch.problems) or "")
     else:
         report_problems(out, batch.problems)
-        rows = [(item.source, item.name, item.element, _events_type(item.body), _verdict(item)) for item in batch.items]
+        shown = batch.items
+        if len(shown) > TABLE_ALL_UP_TO:  # a long run: the table lists what needs a look, the summary the rest
+            shown = [item for item in batch.items if item.problems]
+        rows = [(item.source, item.name, item.element, _events_type(item.body), _verdict(item)) for item in shown]
         if rows:
             out.table(["definition", "name", "element", "events", "result"], rows)
+        if len(shown) < len(batch.items):
+            out.info(f"{_count(len(batch.items) - len(shown), 'more definition')} without any problem not listed")
         verdict = "failed" if failed else "valid"
         line = (
             f"{_count(summary['definitions'], 'definition')} in {_count(summary['files'], 'file')}: {verdict} "
