@@ -7,7 +7,7 @@ binary content, non-UTF-8 bytes, alias expansion. Duplicate keys are refused. Pr
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -203,17 +203,6 @@ def load(source: str, stdin: BinaryIO | None = None) -> tuple[list[Document], li
     if not docs and not more:
         more = [_file_problem(source, "empty-file", "the file holds no definition")]
     return docs, problems + more
-
-
-def iter_load(
-    paths: Iterable[str], stdin: BinaryIO | None = None
-) -> Iterator[tuple[str, list[Document], list[Problem]]]:
-    files, problems = expand_paths(paths)
-    for problem in problems:
-        yield problem.source, [], [problem]
-    for source in files:
-        docs, more = load(source, stdin)
-        yield source, docs, more
 
 
 # -- building plain data from nodes -------------------------------------------------------------------------

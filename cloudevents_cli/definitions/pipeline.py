@@ -61,20 +61,20 @@ def build(
     """
     items: list[Item] = []
     problems: list[Problem] = []
-    files = 0
     if not paths and overrides is not None and overrides.defines_instance:
+        files: list[str] = []
         docs_by_file: list[tuple[list[loader.Document], list[Problem]]] = [([flags.from_flags(overrides)], [])]
     else:
-        docs_by_file = [(docs, more) for _, docs, more in loader.iter_load(paths, stdin)]
+        files, problems = loader.expand_paths(paths)
+        docs_by_file = [loader.load(source, stdin) for source in files]
     for docs, file_problems in docs_by_file:
-        files += 1
         problems.extend(file_problems)
         for doc in docs:
             item = _item(doc, overrides, environ)
             items.append(item)
             problems.extend(item.problems)
     _duplicates(items, problems, unique)
-    return Batch(items=items, problems=problems, files=files)
+    return Batch(items=items, problems=problems, files=len(files))
 
 
 def _item(doc: loader.Document, overrides: flags.Overrides | None, environ: Mapping[str, str] | None) -> Item:
