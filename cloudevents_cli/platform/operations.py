@@ -190,21 +190,6 @@ class _Finder:
         return list(self._index.get((name, element), []))
 
 
-def _duplicates(items: Sequence[Any]) -> dict[int, str]:
-    """Index of an item -> source of an earlier valid item with the same (name, element)."""
-    first: dict[tuple[Any, Any], str] = {}
-    dup: dict[int, str] = {}
-    for i, item in enumerate(items):
-        if not item.valid:
-            continue
-        key = (item.name, item.element)
-        if key in first:
-            dup[i] = first[key]
-        else:
-            first[key] = item.source
-    return dup
-
-
 async def apply_all(
     client: PlatformClient,
     items: Sequence[Any],
@@ -215,20 +200,16 @@ async def apply_all(
     dry_run: bool = False,
     on_done: Callable[[Result], None] | None = None,
 ) -> list[Result]:
-    """apply (dry_run: diff): create what is missing, PATCH what differs, leave what matches."""
+    """apply (dry_run: diff): create what is missing, PATCH what differs, leave what matches.
+
+    Two definitions with the same (name, element) arrive invalid already (pipeline.build(unique=True))."""
     _register(items)
     valid = sum(1 for i in items if i.valid)
     finder = _Finder(client, list_all=valid > LIST_ALL_THRESHOLD)
-    dups = _duplicates(items)
-    indexed = list(enumerate(items))
 
-    async def one(pair: tuple[int, Any]) -> Result:
-        index, item = pair
+    async def one(item: Any) -> Result:
         if not item.valid:
             return invalid_result(item)
-        if index in dups:
-            err = InvalidInput(f"same name and element as {dups[index]}: apply would not know which to keep")
-            return _base(item, "invalid", error=err)
         try:
             return await _apply_one(client, finder, item, update_secrets=update_secrets, dry_run=dry_run)
         except OutcomeUnknown as err:
@@ -237,12 +218,12 @@ async def apply_all(
             return failed_result(item, err)
 
     return await run_ordered(
-        indexed,
+        list(items),
         one,
         concurrency=concurrency,
         fail_fast=fail_fast,
         failed=lambda r: r.failed,
-        not_run=lambda pair: not_run_result(pair[1]),
+        not_run=not_run_result,
         on_done=on_done,
     )
 
