@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "yaml", "id")
+LOG_WIDTH = 240  # columns for tables written off a terminal
 
 
 def colour_wanted(mode: str, stream: TextIO) -> bool:
@@ -80,7 +81,12 @@ class Output:
         from rich.console import Console
 
         colour = colour_wanted(self.color, stream)
+        # Off a terminal (CI logs, files, pipes) rich would fold tables at 80 columns: let them be as wide as
+        # their content instead, unless COLUMNS says otherwise.
+        is_tty = bool(getattr(stream, "isatty", lambda: False)())
+        width = None if is_tty or os.environ.get("COLUMNS") else LOG_WIDTH
         return Console(
+            width=width,
             file=stream,
             markup=False,
             emoji=False,
