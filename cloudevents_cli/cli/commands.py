@@ -11,20 +11,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "definitions_cmds",
         "Print the request body that would be sent: one JSON object, or a list for several definitions.",
     ),
-    "create": ("platform_cmds", "POST every definition (create new instances)."),
+    "create": ("batch_cmds", "POST every definition (create new instances)."),
     "apply": (
-        "platform_cmds",
+        "batch_cmds",
         "Create what is missing, PATCH what differs, leave what matches (by name and element).",
     ),
-    "diff": ("platform_cmds", "Show what apply would change; exit 1 when something differs."),
+    "diff": ("batch_cmds", "Show what apply would change; exit 1 when something differs."),
     "list": (
-        "platform_cmds",
+        "instance_cmds",
         "Instances as a table: id, name, element, events type, enabled, callback URL, tags.",
     ),
-    "get": ("platform_cmds", "One instance, by id or name."),
-    "delete": ("platform_cmds", "Delete instances; asks first on a terminal, needs --yes otherwise."),
+    "get": ("instance_cmds", "One instance, by id or name."),
+    "delete": ("instance_cmds", "Delete instances; asks first on a terminal, needs --yes otherwise."),
     "export": (
-        "platform_cmds",
+        "instance_cmds",
         "Write definitions (YAML) for existing instances; secrets become ${env:} placeholders.",
     ),
     "explain": (

@@ -1,0 +1,222 @@
+"""Commands about live instances: list, get, delete, export.
+
+Each converts options, calls one core function (platform/operations.py, platform/client.py) and renders.
+httpx and the platform modules are imported inside the commands only, to keep --help fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from cloudevents_cli import redact
+from cloudevents_cli.cli.app import command_group, state
+from cloudevents_cli.cli.connect import connection, with_client
+from cloudevents_cli.cli.results_view import finish, render_results, show_value
+from cloudevents_cli.errors import ExitCode, UsageError
+from cloudevents_cli.output import Output
+
+app = command_group()  # this module's commands; cli.app.Group loads them when they run
+
+if TYPE_CHECKING:
+    pass
+
+T = TypeVar("T")
+
+OutputOpt = Annotated[
+    str | None,
+    typer.Option("-o", "--output", metavar="FORMAT", help="table, json, yaml or id (overrides the global -o)."),
+]
+PathsArg = Annotated[list[str], typer.Argument(help="Definition files or folders; - for stdin.", show_default=False)]
+OptPathsArg = Annotated[
+    list[str] | None,
+    typer.Argument(help="Definition files, folders (*.yaml/*.yml below them) or - for stdin.", show_default=False),
+]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Send nothing; show what would be done.")]
+ConcurrencyOpt = Annotated[
+    int, typer.Option("--concurrency", metavar="N", min=1, max=64, help="Requests in flight at once.")
+]
+FailFastOpt = Annotated[bool, typer.Option("--fail-fast", help="Start nothing new after the first failure.")]
+
+
+# -- list / get ---------------------------------------------------------------------------------------------
+def _config(inst: dict[str, Any]) -> dict[str, Any]:
+    conf = inst.get("configuration")
+    return conf if isinstance(conf, dict) else {}
+
+
+def _row(inst: dict[str, Any]) -> list[Any]:
+    from cloudevents_cli.platform.client import instance_element
+
+    conf = _config(inst)
+    enabled = inst.get("eventsEnabled")
+    if enabled is None and "event.notification.enabled" in conf:
+        enabled = str(conf["event.notification.enabled"]).lower() == "true"
+    callback = inst.get("eventsNotificationCallbackUrl") or conf.get("event.notification.callback.url")
+    return [
+        inst.get("id"),
+        inst.get("name"),
+        instance_element(inst),
+        conf.get("event.vendor.type"),
+        enabled,
+        callback,
+        inst.get("tags") or [],
+    ]
+
+
+LIST_COLUMNS = ["id", "name", "element", "events type", "enabled", "callback URL", "tags"]
+
+
+def _render_instances(out: Output, instances: list[dict[str, Any]]) -> None:
+
+    if out.fmt == "json":
+        out.json({"instances": [redact.mask(i) for i in instances]})
+    elif out.fmt == "yaml":
+        out.yaml({"schema_version": 1, "instances": [redact.mask(i) for i in instances]})
+    elif out.fmt == "id":
+        out.ids([i.get("id") for i in instances])
+    else:
+        out.table(LIST_COLUMNS, [_row(i) for i in instances])
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", metavar="TAG", help="Only instances with this tag (repeat).")
+    ] = None,
+    element: Annotated[str | None, typer.Option("--element", metavar="KEY", help="Only this element key.")] = None,
+    name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="Only names matching this glob.")] = None,
+    output: OutputOpt = None,
+) -> None:
+    """Instances as a table: id, name, element, events type, enabled, callback URL, tags."""
+    st = state(ctx)
+    out = st.output_for(output)
+    conn = connection(st)
+    from cloudevents_cli.platform.operations import list_filtered
+
+    instances = with_client(st, conn, lambda c: list_filtered(c, tags=tag or [], element=element, name=name))
+    _render_instances(out, instances)
+    if out.fmt == "table":
+        out.info(f"{len(instances)} instance{'s' if len(instances) != 1 else ''}")
+
+
+@app.command()
+def get(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="ID|NAME", help="Instance id or name.")],
+    output: OutputOpt = None,
+) -> None:
+    """One instance, by id or name."""
+    st = state(ctx)
+    out = st.output_for(output)
+    conn = connection(st)
+    instance = with_client(st, conn, lambda c: c.resolve(ref))
+    if out.fmt != "table":
+        _render_instances(out, [instance])
+        return
+
+    masked = redact.mask(instance)
+    row = _row(instance)
+    rows: list[list[Any]] = [[col, val] for col, val in zip(LIST_COLUMNS, row, strict=True)]
+    for key in ("token", "valid", "disabled", "createdDate", "updatedDate"):
+        if key in masked:
+            rows.append([key, masked[key]])
+    for key, value in _config(masked).items():
+        rows.append([f"configuration.{key}", show_value(value)])
+    out.table(["field", "value"], rows)
+
+
+# -- delete -------------------------------------------------------------------------------------------------
+@app.command()
+def delete(
+    ctx: typer.Context,
+    refs: Annotated[list[str], typer.Argument(metavar="ID|NAME...", help="Instance ids or names.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    output: OutputOpt = None,
+) -> None:
+    """Delete instances; asks first on a terminal, needs --yes otherwise."""
+    st = state(ctx)
+    out = st.output_for(output)
+    if not yes and (os.environ.get("CI") or not sys.stdin.isatty()):
+        why = "CI is set" if os.environ.get("CI") else "there is no terminal to ask on"
+        raise UsageError(f"refusing to delete without --yes: {why}")
+    conn = connection(st)
+    from cloudevents_cli.platform.operations import delete_refs, resolve_refs
+
+    found = with_client(st, conn, lambda c: resolve_refs(c, refs))
+    targets = [f for f in found if f.action == "found"]
+    if targets and not yes:
+        listing = ", ".join(f"{t.id} ({t.name})" for t in targets)
+        if not typer.confirm(f"Delete {len(targets)} instance(s): {listing}?", default=False, err=True):
+            out.info("nothing deleted")
+            raise typer.Exit(int(ExitCode.NO))
+    results = with_client(st, conn, lambda c: delete_refs(c, found))
+    finish(render_results(out, results))
+
+
+# -- export -------------------------------------------------------------------------------------------------
+@app.command()
+def export(
+    ctx: typer.Context,
+    refs: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ID|NAME...]", help="Instance ids or names.", show_default=False),
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every instance.")] = False,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", metavar="TAG", help="Instances with this tag (repeat).")
+    ] = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option("-d", "--dir", metavar="DIR", help="Write one <name>.yaml a instance into this folder."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files in DIR.")] = False,
+    output: OutputOpt = None,
+) -> None:
+    """Write definitions (YAML) for existing instances; secrets become ${env:} placeholders."""
+    st = state(ctx)
+    out = st.output_for(output, default="yaml", allowed=("yaml", "json", "id", "table"))
+    if not refs and not all_ and not tag:
+        raise UsageError("say which instances: ID|NAME..., --tag T or --all")
+    if refs and all_:
+        raise UsageError("give ID|NAME... or --all, not both")
+    conn = connection(st)
+    from cloudevents_cli.platform.operations import collect_for_export
+
+    instances = with_client(st, conn, lambda c: collect_for_export(c, refs or [], tags=tag or [], all_=all_))
+    if not instances:
+        out.warn("no instances matched")
+        return
+    if out.fmt in ("json", "id", "table") and directory is None:
+        _render_instances(out, instances)
+        return
+    from cloudevents_cli.definitions.export import render_yaml, to_definition
+
+    documents: list[tuple[dict[str, Any], str]] = []
+    for inst in instances:
+        definition, env_vars = to_definition(inst)
+        origin = f"instance {inst.get('id')} at {conn.base_url}"
+        documents.append((inst, render_yaml(definition, env_vars, origin=origin)))
+    if directory is None:
+        out.text("---\n".join(_doc_end(text) for _, text in documents))
+        return
+    from cloudevents_cli.platform.operations import export_file_names
+
+    names = export_file_names([inst for inst, _ in documents])
+    targets = [directory / n for n in names]
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not force:
+        raise UsageError(f"not overwriting {', '.join(existing)} (use --force)")
+    directory.mkdir(parents=True, exist_ok=True)
+    for target, (_, text) in zip(targets, documents, strict=True):
+        target.write_text(_doc_end(text), encoding="utf-8")
+        out.info(f"wrote {target}")
+
+
+def _doc_end(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
