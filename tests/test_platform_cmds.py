@@ -439,3 +439,17 @@ def test_the_installed_command_against_the_emulator_subprocess(emulator_server: 
     assert json.loads(done.stdout)["summary"] == {"unchanged": 3}
     done = subprocess.run([*cmd, "list", "-o", "id"], capture_output=True, text=True, env=env)
     assert done.stdout.split() == ["1", "2", "3"]
+
+
+@pytest.mark.slow
+def test_a_real_timeout_leaves_the_create_unknown_and_exits_6(
+    cli: Any, start_emulator: Any, defs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_PW", PW)
+    monkeypatch.setenv("TEST_SIG", SIG)
+    slow = start_emulator("--latency-ms", "1500")
+    g = ["--base-url", slow.base_url, "--user-secret", slow.user_secret, "--org-secret", slow.org_secret]
+    res = cli(*g, "--timeout", "0.3", "-o", "json", "create", str(defs / "a.yaml"))
+    assert res.exit_code == 6, res.output
+    assert json.loads(res.stdout)["results"][0]["action"] == "unknown"
+    assert "alpha" in res.stderr and "Traceback" not in res.output
