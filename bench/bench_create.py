@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 USER, ORG = "emulator-user", "emulator-org"
 COUNT = int(os.environ.get("BENCH_CREATE_COUNT", "1000"))
 CURL_SAMPLE = 100
+ROUNDS = int(os.environ.get("BENCH_CREATE_ROUNDS", "3"))
 MEMORY_COUNT = int(os.environ.get("BENCH_MEMORY_COUNT", "10000"))
 CONCURRENCY = 8
 TIME_TARGET = 1.5
@@ -231,11 +233,18 @@ def main() -> int:
     try:
         folder = write_definitions(tmp / "defs", COUNT)
         bodies = render_bodies(folder, tmp / "bodies.json")
-        cli = bench_cli(folder)
-        bare = bench_bare(tmp / "bodies.json")
+        clis: list[float] = []
+        bares: list[float] = []
+        for _ in range(ROUNDS):  # interleaved, so that the machine's drift hits both alike
+            clis.append(bench_cli(folder))
+            bares.append(bench_bare(tmp / "bodies.json"))
+        cli, bare = statistics.median(clis), statistics.median(bares)
         curl = bench_curl(bodies, tmp)
         ratio = cli / bare
-        print(f"create {COUNT} definitions, concurrency {CONCURRENCY}, fresh emulator each (process start included):")
+        print(
+            f"create {COUNT} definitions, concurrency {CONCURRENCY}, fresh emulator each (process start included),"
+            f" median of {ROUNDS} interleaved rounds:"
+        )
         print(f"  cloudevents create    {cli:7.2f} s  ({COUNT / cli:6.0f}/s)")
         print(f"  bare httpx loop       {bare:7.2f} s  ({COUNT / bare:6.0f}/s)")
         if curl is not None:
