@@ -7,13 +7,13 @@ httpx and the platform modules are imported inside the commands only, to keep --
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cloudevents_cli import redact
 from cloudevents_cli.cli.app import command_group, state
-from cloudevents_cli.cli.common import report_problems
+from cloudevents_cli.cli.common import OutputOpt, PathsArg, report_problems
 from cloudevents_cli.cli.connect import connection, with_client
 from cloudevents_cli.cli.event_flags import (
     CallbackUrlOpt,
@@ -38,17 +38,6 @@ if TYPE_CHECKING:
     from cloudevents_cli.definitions.pipeline import Batch
     from cloudevents_cli.platform.operations import Result
 
-T = TypeVar("T")
-
-OutputOpt = Annotated[
-    str | None,
-    typer.Option("-o", "--output", metavar="FORMAT", help="table, json, yaml or id (overrides the global -o)."),
-]
-PathsArg = Annotated[list[str], typer.Argument(help="Definition files or folders; - for stdin.", show_default=False)]
-OptPathsArg = Annotated[
-    list[str] | None,
-    typer.Argument(help="Definition files, folders (*.yaml/*.yml below them) or - for stdin.", show_default=False),
-]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Send nothing; show what would be done.")]
 ConcurrencyOpt = Annotated[
     int, typer.Option("--concurrency", metavar="N", min=1, max=64, help="Requests in flight at once.")
@@ -85,7 +74,7 @@ def _run_batch(out: Output, total: int, label: str, start: Callable[[Callable[[R
 @app.command()
 def create(
     ctx: typer.Context,
-    paths: OptPathsArg = None,
+    paths: PathsArg = None,
     polling: PollingOpt = False,
     webhooks: WebhooksOpt = False,
     no_events: NoEventsOpt = False,
@@ -219,7 +208,7 @@ def _apply_like(
 @app.command()
 def apply(
     ctx: typer.Context,
-    paths: OptPathsArg = None,
+    paths: PathsArg = None,
     polling: PollingOpt = False,
     webhooks: WebhooksOpt = False,
     no_events: NoEventsOpt = False,
@@ -256,7 +245,7 @@ def apply(
 @app.command()
 def diff(
     ctx: typer.Context,
-    paths: OptPathsArg = None,
+    paths: PathsArg = None,
     polling: PollingOpt = False,
     webhooks: WebhooksOpt = False,
     no_events: NoEventsOpt = False,

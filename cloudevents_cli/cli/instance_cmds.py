@@ -9,39 +9,19 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from cloudevents_cli import redact
 from cloudevents_cli.cli.app import command_group, state
+from cloudevents_cli.cli.common import OutputOpt
 from cloudevents_cli.cli.connect import connection, with_client
 from cloudevents_cli.cli.results_view import finish, render_results, show_value
 from cloudevents_cli.errors import ExitCode, UsageError
 from cloudevents_cli.output import Output
 
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
-
-if TYPE_CHECKING:
-    pass
-
-T = TypeVar("T")
-
-OutputOpt = Annotated[
-    str | None,
-    typer.Option("-o", "--output", metavar="FORMAT", help="table, json, yaml or id (overrides the global -o)."),
-]
-PathsArg = Annotated[list[str], typer.Argument(help="Definition files or folders; - for stdin.", show_default=False)]
-OptPathsArg = Annotated[
-    list[str] | None,
-    typer.Argument(help="Definition files, folders (*.yaml/*.yml below them) or - for stdin.", show_default=False),
-]
-DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Send nothing; show what would be done.")]
-ConcurrencyOpt = Annotated[
-    int, typer.Option("--concurrency", metavar="N", min=1, max=64, help="Requests in flight at once.")
-]
-FailFastOpt = Annotated[bool, typer.Option("--fail-fast", help="Start nothing new after the first failure.")]
-
 
 # -- list / get ---------------------------------------------------------------------------------------------
 def _config(inst: dict[str, Any]) -> dict[str, Any]:
