@@ -23,6 +23,7 @@ from cloudevents_cli.output import Output
 
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
+
 # -- list / get ---------------------------------------------------------------------------------------------
 def _config(inst: dict[str, Any]) -> dict[str, Any]:
     conf = inst.get("configuration")
