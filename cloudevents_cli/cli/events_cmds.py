@@ -114,6 +114,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("EVENT", "event_type", 8),
     ("OBJECT TYPE", "object_type", 16),
     ("OBJECT ID", "object_id", 20),
+    ("DATE", "date", 24),
     ("INSTANCE", "instance_id", 9),
     ("ELEMENT", "element_key", 14),
     ("WEBHOOK ID", "webhook_id", 14),
