@@ -428,6 +428,7 @@ def test_listen_table_and_sigterm(listen: Callable[..., Listen]) -> None:
     assert header.split()[:3] == ["TIME", "SIGNATURE", "EVENT"]
     assert "003XYZ" in line
     assert line.split()[1:3] == ["ok", "CREATED"]
+    assert "2026-11-28T13:00:00Z" in line and "DATE" in header
     assert "1 event received (1 verified, 0 rejected)" in err
     assert KEY not in out + err
 
