@@ -102,6 +102,13 @@ async def get_instance(request: Request) -> Response:
     return JSONResponse(responses.instance(found))
 
 
+def _save(request: Request, instance_id: int, **fields: Any) -> Response:
+    """Store a PUT or PATCH and answer with the instance as the platform returns it."""
+    updated = emulator_of(request).store.update(instance_id, **fields)
+    assert updated is not None
+    return JSONResponse(responses.instance(updated))
+
+
 async def replace(request: Request) -> Response:
     found = find_instance(request)
     if isinstance(found, Response):
@@ -115,10 +122,7 @@ async def replace(request: Request) -> Response:
         tags = validation.tags(raw.get("tags"))
     except validation.Invalid as err:
         return responses.error(400, str(err))
-    store = emulator_of(request).store
-    updated = store.update(found.id, name=name, element_key=elem.key, tags=tags, configuration=config)
-    assert updated is not None
-    return JSONResponse(responses.instance(updated))
+    return _save(request, found.id, name=name, element_key=elem.key, tags=tags, configuration=config)
 
 
 async def patch(request: Request) -> Response:
@@ -137,10 +141,7 @@ async def patch(request: Request) -> Response:
         tags = validation.tags(raw["tags"]) if "tags" in raw else found.tags
     except validation.Invalid as err:
         return responses.error(400, str(err))
-    store = emulator_of(request).store
-    updated = store.update(found.id, name=name, element_key=elem.key, tags=tags, configuration=config)
-    assert updated is not None
-    return JSONResponse(responses.instance(updated))
+    return _save(request, found.id, name=name, element_key=elem.key, tags=tags, configuration=config)
 
 
 async def delete(request: Request) -> Response:
