@@ -101,6 +101,18 @@ class OutcomeUnknown(Unreachable):
     code = "unknown"
 
 
+class Interrupted(CloudEventsError):
+    """Ctrl-C during a batch. `results` holds one result per item: what finished, in-flight writes as
+    `unknown` (they may have taken effect), the rest `not-run`. The CLI's one handler renders them."""
+
+    exit_code = ExitCode.INTERRUPTED
+    code = "interrupted"
+
+    def __init__(self, message: str = "interrupted", *, results: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.results = results or []
+
+
 class NotFound(PlatformError):
     code = "not-found"
 

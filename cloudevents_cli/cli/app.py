@@ -34,10 +34,21 @@ class GlobalOptions:
 
 
 @dataclass
+class Seams:
+    """What tests inject instead of the real world: `runner.invoke(app, args, obj=Seams(transport=...))`.
+
+    `transport`: an httpx transport every platform client of the run uses (e.g. ASGITransport(emulator app));
+    `sleep`: the coroutine function retries wait with (tests make waits instant or record them)."""
+
+    transport: Any = None
+    sleep: Any = None
+
+
+@dataclass
 class State:
     options: GlobalOptions
     out: Output
-    extra: dict[str, Any] = field(default_factory=dict)
+    seams: Seams = field(default_factory=Seams)
 
     def output_for(self, local: str | None, default: str = "table", allowed: tuple[str, ...] = FORMATS) -> Output:
         """The Output of this command: `-o` given to the command wins over the global one."""
@@ -239,4 +250,5 @@ def main_callback(
         timeout=timeout,
         ca_bundle=ca_bundle,
     )
-    ctx.obj = State(options, Output(output or "table", quiet=quiet, verbose=verbose, color=color))
+    seams = ctx.obj if isinstance(ctx.obj, Seams) else Seams()
+    ctx.obj = State(options, Output(output or "table", quiet=quiet, verbose=verbose, color=color), seams)
