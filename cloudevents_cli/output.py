@@ -91,7 +91,8 @@ class Output:
             markup=False,
             emoji=False,
             highlight=False,
-            force_terminal=colour if self.color != "auto" or os.environ.get("FORCE_COLOR") else None,
+            # off a terminal, never rich's own guess (TTY_COMPATIBLE=1 would write bold and dim escapes)
+            force_terminal=colour if self.color != "auto" or os.environ.get("FORCE_COLOR") or not is_tty else None,
             no_color=not colour,
             soft_wrap=False,
         )

@@ -55,9 +55,12 @@ class AppServer:
 
     def __init__(self, app: Any, sock: socket.socket, *, access_log: bool = False, http: str = "auto") -> None:
         import copy
+        import sys
 
         import uvicorn
         from uvicorn.config import LOGGING_CONFIG
+
+        from cloudevents_cli.output import colour_wanted
 
         self.sock = sock
         self.stopped_by: int | None = None  # the signal that stopped it, if any
@@ -72,6 +75,7 @@ class AppServer:
             log_config=log_config,
             log_level="info" if access_log else "warning",
             server_header=False,
+            use_colors=colour_wanted("auto", sys.stderr),  # its logs go to stderr; uvicorn would ask stdout
             timeout_graceful_shutdown=SHUTDOWN_GRACE,
             backlog=2048,
         )

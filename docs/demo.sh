@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CE=".venv/bin/cloudevents"
+CE="${CE:-.venv/bin/cloudevents}"
 work="$(mktemp -d)"
 pids=()
 cleanup() {
@@ -14,7 +14,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold step titles on a terminal only: a log or a pipe gets plain text (the CLI decides the same way).
+bold='' plain=''
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 wait_for() {  # wait_for FILE: the ready file a server writes once it accepts connections
   for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.1; done

@@ -1,14 +1,16 @@
-"""The Typer application, its global options, and the one handler that maps errors to exit codes."""
+"""The Typer application: its global options, the class every command is built as, and the one handler that maps
+errors to exit codes."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
 from cloudevents_cli import __version__, redact
@@ -89,9 +91,24 @@ class Group(TyperGroup):
             from typer.main import get_command
 
             module = importlib.import_module(f"cloudevents_cli.cli.{module_name}")
+            _build_as_command(module.app)
             self._loaded[module_name] = get_command(module.app)
         loaded = self._loaded[module_name]
         return loaded.get_command(ctx, name) if hasattr(loaded, "get_command") else loaded
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """As typer's, but a typo is matched against the table: typer suggests from `self.commands`, which this
+        lazy group leaves empty."""
+        from cloudevents_cli.cli.commands import COMMANDS
+
+        name = args[0]
+        if name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
+            import difflib
+
+            matches = difflib.get_close_matches(name, COMMANDS)
+            hint = f" Did you mean {', '.join(map(repr, matches))}?" if matches else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The command list of --help from the table, without importing any command's module."""
@@ -127,6 +144,86 @@ class Group(TyperGroup):
             else:
                 _report(ctx, "run again with -v for the traceback, and please report it")
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+
+class Command(TyperCommand):
+    """The class of every command (Group builds each one it loads as this): -q/-v accepted after the command
+    too, as -o is, and help that shows each argument's metavar (PATHS..., ID|NAME), never its Python type."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.param_type_name == "argument":  # the brackets and dots are the usage line's to add
+                param.metavar = (param.metavar or str(param.name).upper()).strip("[]").removesuffix("...")
+        self.params += _verbosity_options()
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                shown = param.metavar if param.required else f"[{param.metavar}]"
+                pieces.append(f"{shown}..." if param.nargs != 1 else str(shown))
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":  # typer would add the type: `paths... <list[str]>`
+                record = (f"{param.metavar}..." if param.nargs != 1 else str(param.metavar), record[1])
+            sections["Arguments" if param.param_type_name == "argument" else "Options"].append(record)
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def _build_as_command(module_app: typer.Typer) -> None:
+    """Have typer build every command of a module's Typer (and of its sub-groups, e.g. profile) as `Command`."""
+    for info in module_app.registered_commands:
+        if info.cls is TyperCommand:  # typer's default
+            info.cls = Command
+    for group in module_app.registered_groups:
+        if group.typer_instance is not None:
+            _build_as_command(group.typer_instance)
+
+
+def _set_verbosity(ctx: typer.Context, param: typer.CallbackParam, value: bool) -> None:
+    """-q/-v given after the command: the same as given before it."""
+    if value:
+        st = state(ctx)
+        setattr(st.options, str(param.name), True)
+        setattr(st.out, str(param.name), True)
+
+
+@functools.cache
+def _verbosity_options() -> tuple[Any, ...]:
+    """The command-level -q and -v, declared the typer way once (a command that never runs) and shared."""
+    declare = typer.Typer(add_completion=False)
+
+    @declare.command()
+    def verbosity(
+        quiet: Annotated[
+            bool, typer.Option("-q", "--quiet", help="Less on stderr.", callback=_set_verbosity, expose_value=False)
+        ] = False,
+        verbose: Annotated[
+            bool,
+            typer.Option(
+                "-v",
+                "--verbose",
+                help="More on stderr: each HTTP exchange, secrets masked.",
+                callback=_set_verbosity,
+                expose_value=False,
+            ),
+        ] = False,
+    ) -> None:
+        """Never runs: it declares the options."""
+
+    from typer.main import get_command
+
+    return tuple(get_command(declare).params)
 
 
 def command_group(**kwargs: Any) -> typer.Typer:

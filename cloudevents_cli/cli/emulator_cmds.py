@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ import typer
 
 from cloudevents_cli.cli.app import command_group, state
 from cloudevents_cli.emulator import defaults
+from cloudevents_cli.errors import ExitCode
 
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
@@ -105,9 +107,14 @@ def emulator(
         out.info("stop with Ctrl-C")
 
     try:
-        serve(settings, host=host, port=port, ready_file=ready_file, access_log=access_log, on_ready=announce)
+        stopped_by = serve(
+            settings, host=host, port=port, ready_file=ready_file, access_log=access_log, on_ready=announce
+        )
     except OSError as err:
         raise typer.BadParameter(f"cannot listen on {host}:{port}: {err.strerror}", param_hint="'--port'") from None
+    out.info("emulator stopped")
+    if stopped_by == signal.SIGINT:  # Ctrl-C: 130, as listen; SIGTERM is a normal stop
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""Serve the emulator with uvicorn: our own socket (port 0 works), a ready file, exit 0 on SIGTERM/SIGINT."""
+"""Serve the emulator with uvicorn: our own socket (port 0 works), a ready file, until SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ def serve(
     ready_file: Path | None = None,
     access_log: bool = False,
     on_ready: Callable[[str], None] | None = None,
-) -> None:
-    """Run until SIGTERM/SIGINT. `on_ready(base_url)` is called once connections are accepted."""
+) -> int | None:
+    """Run until SIGTERM/SIGINT; the signal that stopped it. `on_ready(base_url)` is called once connections
+    are accepted."""
     from cloudevents_cli.emulator.app import create_app
 
     sock = bind(host, port)
@@ -32,4 +33,6 @@ def serve(
             on_ready(url)
 
     # h11: the drop-rate fault closes the h11 connection's transport (see faults.py)
-    AppServer(create_app(settings), sock, access_log=access_log, http="h11").run(on_ready=ready)
+    server = AppServer(create_app(settings), sock, access_log=access_log, http="h11")
+    server.run(on_ready=ready)
+    return server.stopped_by
