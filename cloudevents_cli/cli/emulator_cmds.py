@@ -80,7 +80,10 @@ def emulator(
     ] = None,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log each request on stderr.")] = False,
 ) -> None:
-    """Run the local platform emulator (instances API, event delivery, faults)."""
+    """Run the local platform emulator (instances API, event delivery, faults).
+
+    Ctrl-C stops it with exit 130, SIGTERM with 0.
+    """
     from cloudevents_cli.emulator.server import serve
     from cloudevents_cli.emulator.settings import Settings
 
@@ -120,7 +123,7 @@ def emulator(
 @app.command()
 def trigger(
     ctx: typer.Context,
-    instance: Annotated[str, typer.Argument(help="Instance id, or its exact name.")],
+    instance: Annotated[str, typer.Argument(metavar="ID|NAME", help="Instance id, or its exact name.")],
     object_type: Annotated[
         str | None, typer.Option("--object-type", metavar="TYPE", help="Object type (default: the element's resource).")
     ] = None,
