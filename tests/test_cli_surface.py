@@ -56,15 +56,16 @@ def definition(tmp_path: Path) -> Path:
 
 # -- -q / -v after the command ------------------------------------------------------------------------------
 def test_verbose_after_the_command_logs_each_http_exchange(platform: Any, definition: Path) -> None:
-    plain = platform("apply", str(definition))
-    assert plain.exit_code == 0, plain.output
-    assert "http: " not in plain.stderr
-
     verbose = platform("apply", str(definition), "-v")
     assert verbose.exit_code == 0, verbose.output
     lines = [line for line in verbose.stderr.splitlines() if line.startswith("http: ")]
     assert any(line.startswith("http: GET ") for line in lines), verbose.stderr
+    assert any(line.startswith("http: POST ") and "body=" in line for line in lines), verbose.stderr
     assert PW not in verbose.stderr  # the exchanges are logged with secrets masked
+
+    plain = platform("apply", str(definition))
+    assert plain.exit_code == 0, plain.output
+    assert "http: " not in plain.stderr
 
     long_form = platform("list", "-o", "json", "--verbose")
     assert long_form.exit_code == 0 and "http: GET " in long_form.stderr
@@ -190,7 +191,7 @@ def test_piped_output_has_no_escape_codes_even_when_rich_is_told_tty(
         platform("get", "no-such-instance", env=env),
     ]
     for res in runs:
-        assert res.exit_code in (0, 3, 4), res.output
+        assert not isinstance(res.exception, Exception), res.output  # an exit code, not a crash
         assert "\x1b" not in res.stdout and "\x1b" not in res.stderr, repr(res.output)
     assert "\x1b[" in platform("--color", "always", "list", env=env).stdout  # asked for, it is there
 
