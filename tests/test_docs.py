@@ -136,3 +136,14 @@ def test_no_user_facing_text_speaks_of_the_seed(cli: Any) -> None:
     for args in (("explain",), ("explain", "-o", "json"), ("init",)):
         res = cli(*args)
         assert "seed" not in (res.stdout + res.stderr).lower(), args
+
+
+def test_format_doc_example_definition_is_valid(cli: Any, tmp_path: Path) -> None:
+    text = FORMAT_DOC.read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    f = tmp_path / "example.yaml"
+    f.write_text(example, encoding="utf-8")
+    names = set(re.findall(r"\$\{env:([A-Z_]+)\}", example))
+    env = {name: f"value-of-{name.lower()}-0123456789" for name in names}
+    res = cli("validate", "--strict", str(f), env=env)
+    assert res.exit_code == 0, res.output
