@@ -16,7 +16,6 @@ pytest_plugins = ["tests.emulator_fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample-configs"
-SEED = ROOT.parent / "shared" / "seed"
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""The seed document's two JSON examples, read from the seed itself so the golden tests cannot drift."""
+"""The platform's two documented request bodies (polling and webhooks), kept in tests/data (see SOURCES.md)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-SEED_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "seed"
+DATA = Path(__file__).resolve().parent / "data"
+EXAMPLES = ("platform-docs-polling.json", "platform-docs-webhooks.json")
 
 
 def seed_examples() -> list[dict[str, Any]]:
-    text = "".join(p.read_text(encoding="utf-8") for p in sorted(SEED_DIR.glob("*.txt")))
-    decoder = json.JSONDecoder()
-    found: list[dict[str, Any]] = []
-    at = text.find('{\n  "element"')
-    while at != -1:
-        obj, end = decoder.raw_decode(text, at)
-        found.append(obj)
-        at = text.find('{\n  "element"', end)
-    return found
+    """The polling body, then the webhooks body, as the documentation page prints them (a fresh copy each call)."""
+    return [json.loads((DATA / name).read_text(encoding="utf-8")) for name in EXAMPLES]

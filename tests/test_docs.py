@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +69,81 @@ def test_every_option_has_help() -> None:
             for param in cmd.params:
                 if getattr(param, "param_type_name", "") == "option" and not param.hidden:
                     assert param.help, f"{name} {cmd.name}: option {param.opts} has no help"
+
+
+# -- docs/definition-format.md: the format reference, in the repository ---------------------------------------
+
+FORMAT_DOC = ROOT / "docs" / "definition-format.md"
+_NOT_CODES = {"utf-8", "my-instance"}  # strings of that shape in definitions/ that are not problem codes
+
+
+def test_readme_and_explain_point_to_the_format_doc(cli: Any) -> None:
+    assert FORMAT_DOC.exists()
+    assert "](docs/definition-format.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+    res = cli("explain", "url")
+    assert res.exit_code == 0
+    assert "docs/definition-format.md" in res.stderr
+
+
+def test_format_doc_example_body_is_what_render_prints(cli: Any) -> None:
+    import json
+
+    text = FORMAT_DOC.read_text(encoding="utf-8")
+    shown = json.loads(text.split("```json\n", 1)[1].split("```", 1)[0])
+    res = cli("render", "--show-secrets", str(ROOT / "tests" / "data" / "seed-polling.yaml"))
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout) == shown
+    assert list(json.loads(res.stdout)["configuration"]) == list(shown["configuration"])
+
+
+def test_format_doc_names_every_key_of_the_format() -> None:
+    from cloudevents_cli.definitions.model import Dates, Definition, Events, Resource
+
+    text = FORMAT_DOC.read_text(encoding="utf-8")
+    for model in (Definition, Events, Resource, Dates):
+        for name in model.model_fields:
+            assert re.search(rf"\b{name}\b", text), f"docs/definition-format.md does not name {name}"
+
+
+def test_format_doc_lists_every_problem_code() -> None:
+    sources = (ROOT / "cloudevents_cli" / "definitions").glob("*.py")
+    codes = {c for f in sources for c in re.findall(r'"([a-z]+(?:-[a-z0-9]+)+)"', f.read_text(encoding="utf-8"))}
+    codes -= _NOT_CODES
+    assert {"unknown-key", "unset-variable", "alias-bomb"} <= codes  # the pattern finds codes
+    text = FORMAT_DOC.read_text(encoding="utf-8")
+    missing = sorted(c for c in codes if f"`{c}`" not in text)
+    assert not missing, f"docs/definition-format.md does not describe the problem codes {missing}"
+
+
+def test_nothing_in_the_repo_docs_reads_or_links_outside_it() -> None:
+    texts = [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), ROOT / "sample-configs" / "README.md"]
+    for path in texts:
+        text = path.read_text(encoding="utf-8")
+        assert "../shared" not in text and "/work/" not in text, path
+        for target in re.findall(r"\]\(([^)#]+)", text):
+            if not target.startswith(("http://", "https://")):
+                assert (path.parent / target).resolve().is_relative_to(ROOT), (path, target)
+                assert (path.parent / target).exists(), (path, target)
+
+
+def test_no_user_facing_text_speaks_of_the_seed(cli: Any) -> None:
+    for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "sample-configs").rglob("*")]:
+        if path.is_file() and path.name != "commands.md":
+            assert "seed" not in path.read_text(encoding="utf-8").lower(), path
+    for path in (ROOT / "cloudevents_cli").rglob("*.py"):
+        if "emulator" not in path.as_posix():  # the emulator's --seed is a random seed
+            assert "seed" not in path.read_text(encoding="utf-8").lower(), path
+    for args in (("explain",), ("explain", "-o", "json"), ("init",)):
+        res = cli(*args)
+        assert "seed" not in (res.stdout + res.stderr).lower(), args
+
+
+def test_format_doc_example_definition_is_valid(cli: Any, tmp_path: Path) -> None:
+    text = FORMAT_DOC.read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    f = tmp_path / "example.yaml"
+    f.write_text(example, encoding="utf-8")
+    names = set(re.findall(r"\$\{env:([A-Z_]+)\}", example))
+    env = {name: f"value-of-{name.lower()}-0123456789" for name in names}
+    res = cli("validate", "--strict", str(f), env=env)
+    assert res.exit_code == 0, res.output

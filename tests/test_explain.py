@@ -1,9 +1,8 @@
-"""`cloudevents explain`: the event keys reference, from the seed's tables and the platform notes."""
+"""`cloudevents explain`: the event keys reference, from the platform's parameter tables and element guides."""
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pytest
@@ -11,10 +10,10 @@ import yaml
 
 import cloudevents_cli.cli.explain_cmd  # noqa: F401  (registers the command until cli/__init__ imports it)
 from cloudevents_cli.definitions import keys
-from tests.conftest import SEED
+from tests.seed_examples import seed_examples
 
-# Every parameter of the seed's two tables (as code: the line after each UI label).
-SEED_DOTTED_KEYS = {
+# Every parameter of the two tables of "Authenticate an Element Instance with Events (API)" (as code).
+DOC_TABLE_KEYS = {
     "event.notification.enabled",
     "event.vendor.type",
     "event.notification.callback.url",
@@ -39,21 +38,70 @@ def _keys(cli: Any, *args: str) -> list[dict[str, Any]]:
     return list(doc["keys"])
 
 
-def test_seed_keys_are_really_in_the_seed() -> None:
-    text = "".join(p.read_text(encoding="utf-8") for p in sorted(SEED.glob("*.txt")))
-    for key in SEED_DOTTED_KEYS:
-        assert re.search(rf"^{re.escape(key)}$", text, re.MULTILINE), key
+def _body_keys(obj: Any, resources: bool = False) -> set[str]:
+    """The event keys of a documented body: `event.*` in configuration, then every key inside a polled resource."""
+    found: set[str] = set()
+    for key, value in obj.items():
+        if resources:  # key is a resource name (contacts): its keys and nested keys are platform keys
+            found |= _nested(value)
+        elif key.startswith("event."):
+            found.add(key)
+            if key == "event.poller.configuration":
+                found |= _body_keys(value, resources=True)
+    return found
 
 
-def test_json_lists_every_seed_key(cli: Any) -> None:
+def _nested(obj: Any) -> set[str]:
+    if not isinstance(obj, dict):
+        return set()
+    return set(obj) | {k for v in obj.values() for k in _nested(v)}
+
+
+def test_every_key_of_the_documented_bodies_is_explained() -> None:
+    in_bodies = set().union(*(_body_keys(body["configuration"]) for body in seed_examples()))
+    assert in_bodies >= DOC_TABLE_KEYS | {"updatedDateTimezone", "createdDateTimezone"}
+    assert in_bodies <= {k.dotted_key for k in keys.EVENT_KEYS}
+
+
+def test_each_key_names_where_the_platform_documents_it(cli: Any) -> None:
+    rows = {r["dotted_key"]: r for r in _keys(cli)}
+    page = "Cloud Elements docs: Authenticate an Element Instance with Events (API)"
+    assert rows["event.vendor.type"]["documented_in"] == f"{page}, Polling Parameters and Webhook Parameters"
+    assert rows["idField"]["documented_in"] == f"{page}, Polling Parameters"
+    assert rows["updatedDateTimezone"]["documented_in"] == f"{page}, the polling example body"
+    assert rows["pageSize"]["documented_in"].startswith("Cloud Elements docs: Element Guides")
+    for key in DOC_TABLE_KEYS:
+        assert rows[key]["documented_in"].startswith(page), key
+    for row in rows.values():
+        assert "seed" not in json.dumps(row).lower(), row
+
+
+def test_table_shows_the_source_and_points_to_the_format_doc(cli: Any) -> None:
+    res = cli("explain", "idField")
+    assert res.exit_code == 0, res.output
+    assert "Documented in: Cloud Elements docs" in res.stdout
+    assert "Polling Parameters" in res.stdout
+    assert "docs/definition-format.md" in res.stderr
+    assert "docs/definition-format.md" not in res.stdout  # stdout is the table only
+
+
+def test_help_points_to_the_format_doc(cli: Any) -> None:
+    res = cli("explain", "--help")
+    assert res.exit_code == 0
+    assert "docs/definition-format.md" in " ".join(res.stdout.split()).replace(
+        "definition- format", "definition-format"
+    )
+
+
+def test_json_lists_every_documented_key(cli: Any) -> None:
     rows = _keys(cli)
     dotted = {r["dotted_key"] for r in rows}
-    assert dotted >= SEED_DOTTED_KEYS
+    assert dotted >= DOC_TABLE_KEYS
     assert "<resourceName>" in dotted
     assert len(dotted) == len(rows), "duplicate rows: the two tables must be merged"
     for row in rows:
         assert set(row) == {
-            "ui_label", "dotted_key", "definition_key", "type", "default", "description", "scope",
+            "ui_label", "dotted_key", "definition_key", "type", "default", "description", "scope", "documented_in",
         }  # fmt: skip
         assert row["description"]
 
@@ -81,7 +129,7 @@ def test_json_carries_the_notes_keys(cli: Any) -> None:
         assert key in dotted
 
 
-def test_seed_words_and_defaults() -> None:
+def test_documented_words_and_defaults() -> None:
     by_key = {k.dotted_key: k for k in keys.EVENT_KEYS}
     assert by_key["event.notification.enabled"].default == "false"
     assert by_key["event.notification.enabled"].type == "boolean"
@@ -179,5 +227,5 @@ def test_id_output_is_refused(cli: Any) -> None:
 def test_full_table(cli: Any) -> None:
     res = cli("explain")
     assert res.exit_code == 0, res.output
-    for key in SEED_DOTTED_KEYS:
+    for key in DOC_TABLE_KEYS:
         assert key in res.stdout

@@ -56,7 +56,9 @@ def validate(
         doc = {"problems": [p.as_dict() for p in batch.problems], "summary": summary}
         out.json(doc) if out.fmt == "json" else out.yaml({"schema_version": 1, **doc})
     elif out.fmt == "github":
-        out.text("".join(_annotation(p) + "\n" for p in batch.problems) or "")
+        from cloudevents_cli.definitions.report import github_annotation
+
+        out.text("".join(github_annotation(p) + "\n" for p in batch.problems) or "")
     else:
         report_problems(out, batch.problems)
         shown = batch.items
@@ -135,21 +137,3 @@ def _verdict(item: object) -> str:
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _annotation(problem: object) -> str:
-    from cloudevents_cli.definitions.problems import Problem
-
-    assert isinstance(problem, Problem)
-    level = "error" if problem.severity == "error" else "warning"
-    props = [f"file={problem.source}"]
-    if problem.line is not None:
-        props.append(f"line={problem.line}")
-    if problem.column is not None:
-        props.append(f"col={problem.column}")
-    props.append(f"title={problem.code}")
-    message = (f"{problem.path}: " if problem.path else "") + problem.message
-    if problem.hint:
-        message += f" ({problem.hint})"
-    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return f"::{level} {','.join(props)}::{message}"

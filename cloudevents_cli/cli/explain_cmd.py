@@ -1,4 +1,4 @@
-"""Command: explain — the event keys reference (the seed's parameter tables, and the keys beyond them)."""
+"""Command: explain — the event keys reference, each key with where the platform documents it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from cloudevents_cli.cli.app import command_group, state
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
 COLUMNS = ("UI label", "dotted key", "definition key", "type", "default", "description")
+FORMAT_DOC = "docs/definition-format.md"  # in the cloudevents-cli repository
 
 
 @app.command()
@@ -22,7 +23,11 @@ def explain(
     ] = None,
     output: Annotated[str | None, typer.Option("-o", "--output", metavar="FORMAT", help="table, json or yaml.")] = None,
 ) -> None:
-    """The event keys: UI label, dotted key, definition key, type, default, description."""
+    """The event keys: UI label, dotted key, definition key, type, default, description.
+
+    Each key names where the platform documents it. The definition format itself (YAML, interpolation,
+    validation, export) is described in docs/definition-format.md of the cloudevents-cli repository.
+    """
     from cloudevents_cli.definitions import keys
     from cloudevents_cli.errors import UsageError
 
@@ -35,11 +40,26 @@ def explain(
     if out.fmt == "table":
         out.table(
             COLUMNS,
-            [(k.ui_label, k.dotted_key, k.definition_key, k.type, k.default, k.description) for k in found],
+            [
+                (
+                    k.ui_label,
+                    k.dotted_key,
+                    k.definition_key,
+                    k.type,
+                    k.default,
+                    _described(k.description, k.documented_in),
+                )
+                for k in found
+            ],
         )
+        out.info(f"The definition format: {FORMAT_DOC} in the cloudevents-cli repository.")
         return
     doc = {"keys": [k.as_dict() for k in found]}
     if out.fmt == "json":
         out.json(doc)
     else:
         out.yaml(doc)
+
+
+def _described(description: str, documented_in: str) -> str:
+    return f"{description}\nDocumented in: {documented_in}."

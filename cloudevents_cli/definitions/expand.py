@@ -1,7 +1,7 @@
-"""A valid definition to the JSON body of POST /instances, key for key as the seed shows it.
+"""A valid definition to the JSON body of POST /instances, key for key as the platform documents it.
 
 Top level: element, providerData, configuration, tags, name. Inside configuration: the element's own keys as
-written, then the event keys in the seed's order. Keys absent in the definition are absent in the body.
+written, then the event keys in the documented order. Keys absent in the definition are absent in the body.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ POLLER_CONFIGURATION = "event.poller.configuration"
 
 VENDOR_TYPES = {"polling": "polling", "webhooks": "webhooks", "webhook": "webhooks"}
 
-# definition key -> platform key, in the seed's order
+# definition key -> platform key, in the order of the platform's documented examples
 EVENT_FIELDS = (
     ("enabled", ENABLED),
     ("type", VENDOR_TYPE),
@@ -62,7 +62,7 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def event_keys(events: dict[str, Any]) -> dict[str, Any]:
-    """The event.* configuration keys that an events section stands for, in the seed's order."""
+    """The event.* configuration keys that an events section stands for, in the documented order."""
     out: dict[str, Any] = {}
     for field, key in EVENT_FIELDS:
         if field == "enabled":

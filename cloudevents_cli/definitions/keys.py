@@ -1,8 +1,9 @@
 """The event keys reference: UI label, dotted key, definition key, type, default, description.
 
-Rows come from the seed's two parameter tables (polling and webhooks, merged; the seed's words where it has
-them) and from the platform notes ("Events configuration"). `explain` prints them; validation uses
-KNOWN_EVENT_KEYS to warn about unknown `event.*` keys.
+Rows come from the two parameter tables of the Cloud Elements page "Authenticate an Element Instance with Events
+(API)" (polling and webhooks, merged; the page's words where it has them) and from the keys the platform's Element
+Guides and element configurations show. Each row names where the platform documents it. `explain` prints them;
+validation uses KNOWN_EVENT_KEYS to warn about unknown `event.*` keys.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ Scope = Literal["instance", "resource", "dates"]
 UNKNOWN_LABEL = "—"
 _R = "events.resources.<name>"
 
+# Where the platform documents a key (the `documented in` column of `explain`).
+_PAGE = "Cloud Elements docs: Authenticate an Element Instance with Events (API)"
+BOTH_TABLES = f"{_PAGE}, Polling Parameters and Webhook Parameters"
+POLLING_TABLE = f"{_PAGE}, Polling Parameters"
+POLLING_EXAMPLE = f"{_PAGE}, the polling example body"
+ELEMENT_GUIDES = "Cloud Elements docs: Element Guides, Events (the poller configurations of some elements)"
+ELEMENT_CONFIG = "Cloud Elements: the configuration of the elements that have it (GET /elements/{keyOrId})"
+
 
 @dataclass(frozen=True)
 class EventKey:
@@ -26,6 +35,7 @@ class EventKey:
     default: str | None
     description: str
     scope: Scope  # instance: a `configuration` key; resource: in a polled resource; dates: datesConfiguration
+    documented_in: str  # where the platform documents the key
 
     @property
     def short_key(self) -> str | None:
@@ -37,7 +47,7 @@ class EventKey:
 
 
 EVENT_KEYS: tuple[EventKey, ...] = (
-    # -- the seed's tables: polling and webhooks -----------------------------------------------------------
+    # -- the page's two tables: polling and webhooks -----------------------------------------------------------
     EventKey(
         "Events Enabled",
         "event.notification.enabled",
@@ -47,6 +57,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         "Identifies that events are enabled for the element instance. Default: false. (In a definition, "
         "`events.enabled` defaults to true once `events` is given.) Polling and webhooks.",
         "instance",
+        BOTH_TABLES,
     ),
     EventKey(
         "Event Type",
@@ -54,10 +65,11 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         "events.type",
         "string",
         None,
-        "The type of event, either polling or webhook. Values sent: `polling` or `webhooks` (the seed's "
+        "The type of event, either polling or webhook. Values sent: `polling` or `webhooks` (the documented "
         "examples); `webhook` also occurs in official material and is written as `webhooks`. "
         "Polling and webhooks.",
         "instance",
+        BOTH_TABLES,
     ),
     EventKey(
         "Event Notification Callback URL",
@@ -67,6 +79,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "The URL where you want Cloud Elements to send the events. Polling and webhooks.",
         "instance",
+        BOTH_TABLES,
     ),
     EventKey(
         "Event poller refresh interval (mins)",
@@ -77,6 +90,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         "A number in minutes to identify how often the poller should check for changes. Polling only; "
         "a whole number >= 1 in a definition.",
         "instance",
+        POLLING_TABLE,
     ),
     EventKey(
         "Callback Notification Signature Key",
@@ -87,6 +101,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         "Optional. A user-defined key for added security to show that events have not been tampered with. "
         "Polling and webhooks.",
         "instance",
+        BOTH_TABLES,
     ),
     EventKey(
         "Configure Polling",
@@ -98,6 +113,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         "optimal configuration. Although you can change anything in the poller configuration, we recommend "
         "that you do so rarely and in conjunction with Cloud Elements support. Polling only.",
         "instance",
+        POLLING_TABLE,
     ),
     EventKey(
         "Resource to Poll",
@@ -105,9 +121,9 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         _R,
         "JSON object",
         None,
-        "The polling event configuration of the resource that you will monitor "
-        "(resourceName, e.g. contacts).",
+        "The polling event configuration of the resource that you will monitor (resourceName, e.g. contacts).",
         "resource",
+        POLLING_TABLE,
     ),
     EventKey(
         "URL",
@@ -117,6 +133,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "The url to query for updates to the resource. May carry platform macros such as ${gmtDate:PATTERN}.",
         "resource",
+        POLLING_TABLE,
     ),
     EventKey(
         "ID Field",
@@ -126,6 +143,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "The field in the resource that is used to uniquely identify it.",
         "resource",
+        POLLING_TABLE,
     ),
     EventKey(
         "Advanced Filtering",
@@ -135,6 +153,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "Configuration parameters for dates in polling.",
         "resource",
+        POLLING_TABLE,
     ),
     EventKey(
         "Updated Date Field",
@@ -144,6 +163,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "The field that identifies an updated object.",
         "dates",
+        POLLING_TABLE,
     ),
     EventKey(
         "Updated Date Format",
@@ -154,6 +174,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         "The date format of the field that identifies an updated object: a Java SimpleDateFormat "
         "pattern, or `milliseconds`.",
         "dates",
+        POLLING_TABLE,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -161,9 +182,10 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         f"{_R}.dates.updated_timezone",
         "string",
         None,
-        "The time zone of the updated date field (seed example: GMT): a region id, a Java short id or an "
+        "The time zone of the updated date field (GMT in the documented example): a region id, a Java short id or an "
         "offset.",
         "dates",
+        POLLING_EXAMPLE,
     ),
     EventKey(
         "Created Date Field",
@@ -173,6 +195,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "The field that identifies a created object.",
         "dates",
+        POLLING_TABLE,
     ),
     EventKey(
         "Created Date Format",
@@ -183,6 +206,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         "The date format of the field that identifies a created object: a Java SimpleDateFormat "
         "pattern, or `milliseconds`.",
         "dates",
+        POLLING_TABLE,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -190,19 +214,21 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         f"{_R}.dates.created_timezone",
         "string",
         None,
-        "The time zone of the created date field (seed example: GMT): a region id, a Java short id or an "
+        "The time zone of the created date field (GMT in the documented example): a region id, a Java short id or an "
         "offset.",
         "dates",
+        POLLING_EXAMPLE,
     ),
-    # -- advanced per-resource settings (platform notes) ---------------------------------------------------
+    # -- advanced per-resource settings (Element Guides) -------------------------------------------------------
     EventKey(
         UNKNOWN_LABEL,
         "filterByUpdatedDate",
         f"{_R}.filter_by_updated_date",
         "boolean",
         "true",
-        "Whether the poller filters the resource's objects by the updated date (not in the seed).",
+        "Whether the poller filters the resource's objects by the updated date.",
         "resource",
+        ELEMENT_GUIDES,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -210,8 +236,9 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         f"{_R}.filter_by_current_date",
         "boolean",
         None,
-        "Whether the poller filters by the current date (not in the seed).",
+        "Whether the poller filters by the current date.",
         "resource",
+        ELEMENT_GUIDES,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -219,8 +246,9 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         f"{_R}.created_check_tolerance",
         "number",
         None,
-        "Tolerance in seconds when telling a created object from an updated one (not in the seed).",
+        "Tolerance in seconds when telling a created object from an updated one.",
         "resource",
+        ELEMENT_GUIDES,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -228,8 +256,9 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         f"{_R}.page_size",
         "number",
         None,
-        "The page size the poller uses when it reads the resource (not in the seed).",
+        "The page size the poller uses when it reads the resource.",
         "resource",
+        ELEMENT_GUIDES,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -237,10 +266,11 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         f"{_R}.poll_delay",
         "number",
         None,
-        "A delay in seconds applied when polling the resource (not in the seed).",
+        "A delay in seconds applied when polling the resource.",
         "resource",
+        ELEMENT_GUIDES,
     ),
-    # -- other event keys that exist (platform notes); set them under `configuration` ------------------------
+    # -- other event keys of some elements; set them under `configuration` -------------------------------------
     EventKey(
         UNKNOWN_LABEL,
         "event.objects",
@@ -249,6 +279,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "Comma-separated list of the objects to receive events for, e.g. Contact,Account.",
         "instance",
+        ELEMENT_GUIDES,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -258,6 +289,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "Element-specific event metadata, as a JSON string.",
         "instance",
+        ELEMENT_CONFIG,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -267,6 +299,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "Poller URLs in the legacy pipe-separated format; superseded by event.poller.configuration.",
         "instance",
+        ELEMENT_GUIDES,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -274,8 +307,9 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "string",
         None,
-        "Element-specific events helper key (exists on some elements; not described in the seed).",
+        "Element-specific events helper key (exists on some elements).",
         "instance",
+        ELEMENT_CONFIG,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -283,9 +317,9 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "string",
         None,
-        "Element-specific: how an incoming vendor webhook is matched to its instance (exists on some "
-        "elements; not described in the seed).",
+        "Element-specific: how an incoming vendor webhook is matched to its instance (exists on some elements).",
         "instance",
+        ELEMENT_CONFIG,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -293,9 +327,9 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "string",
         None,
-        "The id of the webhook subscription at the provider (exists on some elements; not described in "
-        "the seed).",
+        "The id of the webhook subscription at the provider (exists on some elements).",
         "instance",
+        ELEMENT_CONFIG,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -303,8 +337,9 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "string",
         None,
-        "Extra headers for event notifications (exists on some elements; not described in the seed).",
+        "Extra headers for event notifications (exists on some elements).",
         "instance",
+        ELEMENT_CONFIG,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -312,9 +347,9 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "string",
         None,
-        "Basic authentication user name for event notifications (exists on some elements; not described "
-        "in the seed).",
+        "Basic authentication user name for event notifications (exists on some elements).",
         "instance",
+        ELEMENT_CONFIG,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -322,15 +357,13 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "string",
         None,
-        "Basic authentication password for event notifications; secret (exists on some elements; not "
-        "described in the seed).",
+        "Basic authentication password for event notifications; secret (exists on some elements).",
         "instance",
+        ELEMENT_CONFIG,
     ),
 )
 
-KNOWN_EVENT_KEYS: frozenset[str] = frozenset(
-    k.dotted_key for k in EVENT_KEYS if k.dotted_key.startswith("event.")
-)
+KNOWN_EVENT_KEYS: frozenset[str] = frozenset(k.dotted_key for k in EVENT_KEYS if k.dotted_key.startswith("event."))
 
 # events.resources.contacts.dates.updated_format -> events.resources.<name>.dates.updated_format
 _RESOURCE_PATH = re.compile(r"^events\.resources\.(?!<name>)[^.]+(?=\.|$)", re.IGNORECASE)

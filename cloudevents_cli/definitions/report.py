@@ -1,4 +1,4 @@
-"""Problems located in a document: a small helper the validation passes share."""
+"""Problems located in a document: the Reporter the validation passes share, and a problem as a GitHub annotation."""
 
 from __future__ import annotations
 
@@ -43,3 +43,30 @@ class Reporter:
     @property
     def has_errors(self) -> bool:
         return any(p.severity == "error" for p in self.problems)
+
+
+def github_annotation(problem: Problem) -> str:
+    """PROBLEM as a GitHub Actions workflow command (`::error file=F,line=L,col=C,title=CODE::MESSAGE`).
+
+    Escaped as GitHub's runner reads them: property values escape % CR LF : and , (a file name with a comma
+    or colon would otherwise end its property early); the message escapes % CR LF.
+    """
+    level = "error" if problem.severity == "error" else "warning"
+    props = [f"file={_escape_property(problem.source)}"]
+    if problem.line is not None:
+        props.append(f"line={problem.line}")
+    if problem.column is not None:
+        props.append(f"col={problem.column}")
+    props.append(f"title={_escape_property(problem.code)}")
+    message = (f"{problem.path}: " if problem.path else "") + problem.message
+    if problem.hint:
+        message += f" ({problem.hint})"
+    return f"::{level} {','.join(props)}::{_escape_data(message)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")

@@ -8,6 +8,12 @@ _HEADER = """\
 # yaml-language-server: $schema=./{schema}
 # An element instance with events, for cloudevents-cli. Write the schema beside it for your editor with:
 #   cloudevents schema > {schema}
+# It reads these environment variables (set them first; validate names any that is unset):
+#   {prefix}_USERNAME, {prefix}_PASSWORD   the element's credentials (see configuration below)
+#   CE_SIGNATURE_KEY   the key callbacks are signed with: 16 characters or more
+# apply also needs a connection: CE_USER_SECRET and CE_ORG_SECRET (CE_BASE_URL for a host other than
+# api.cloud-elements.com), or a profile: cloudevents profile add.
+# The format: docs/definition-format.md in the cloudevents-cli repository, and cloudevents explain.
 # Check it offline:  cloudevents validate {file}
 # See it as JSON:    cloudevents render {file}
 # Create or update:  cloudevents apply {file}
