@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from cloudevents_cli.definitions.export import env_name, render_yaml, to_definition
@@ -365,3 +366,44 @@ def test_init_does_not_write_through_a_symlink(cli: Any, tmp_path: Path) -> None
     assert "name: my-instance" in (real / "new.yaml").read_text()
     res = cli("init", str(real / "new.yaml"))
     assert res.exit_code == 2 and "use --force" in res.stderr
+
+
+def as_stored(value: Any) -> Any:
+    """A rendered body value as the platform stores it: strings; the poller configuration as a mapping."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: as_stored(v) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("enabled", "interval", "page_size"),
+    [("true", "15", "100"), ("TRUE", "015", "0100"), ("false", " 15", "1e2"), ("True", "15", "100")],
+)
+def test_export_then_render_gives_the_stored_strings(
+    cli: Any, tmp_path: Path, enabled: str, interval: str, page_size: str
+) -> None:
+    poller = {"leads": {"url": "/leads", "idField": "id", "pageSize": page_size}}
+    stored = {
+        "username": "bob",
+        "version": "1.10",
+        "account": "000123",
+        "event.notification.enabled": enabled,
+        "event.vendor.type": "polling",
+        "event.notification.callback.url": "https://hooks.example.com/in",
+        "event.poller.refresh_interval": interval,
+        "event.poller.configuration": json.dumps(poller),
+    }
+    instance = an_instance(9, "exact", **stored)
+    with FakePlatform([instance]) as platform:
+        res = cli(*platform.args, "export", "--all", "-d", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    res = cli("render", str(tmp_path / "exact.yaml"), "-o", "json")
+    assert res.exit_code == 0, res.output
+    body = json.loads(res.stdout)
+    configuration = body.get("body", body)["configuration"]
+    expected = {**stored, "event.poller.configuration": poller}
+    assert as_stored(configuration) == expected
