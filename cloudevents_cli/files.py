@@ -15,10 +15,10 @@ def check_destination(path: Path, *, force: bool) -> None:
     file only with `force`. A folder on the way may be a link: the file is written in the folder it points to."""
     if path.is_symlink():
         raise UsageError(f"{path} is a symbolic link; not writing through it (remove it or choose another path)")
-    if path.exists() and not force:
-        raise UsageError(f"{path} exists; use --force to overwrite it")
     if path.is_dir():
         raise UsageError(f"{path} is a folder")
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists; use --force to overwrite it")
 
 
 def write_atomically(path: Path, text: str, *, mode: int | None = None) -> None:
