@@ -2,7 +2,9 @@
 
 Port 0 gives a real port we can report; readiness is reported once connections are accepted (ready files are
 written atomically); SIGINT and SIGTERM stop the server gracefully and are recorded (`stopped_by`) instead of
-re-raised, so the caller decides the exit code. Logs go to stderr, never stdout. This module never prints.
+re-raised, so the caller decides the exit code. Logs go to stderr, never stdout. With `Limits` (a server that
+strangers may reach, such as `listen`) slow or idle clients cannot stall it: a bounded number of connections, a
+deadline for each request's head, a short keep-alive and a cap on the head's size. This module never prints.
 """
 
 from __future__ import annotations
@@ -12,15 +14,26 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
 from cloudevents_cli.errors import InvalidInput
 from cloudevents_cli.files import write_atomically
 
-__all__ = ["AppServer", "bind", "url_of", "write_atomically"]
+__all__ = ["AppServer", "Limits", "bind", "url_of", "write_atomically"]
 
 SHUTDOWN_GRACE = 5  # seconds for in-flight requests to finish once asked to stop
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what clients may hold. Request bodies are bounded by the app (e.g. the receiver's deadline)."""
+
+    max_connections: int = 64  # uvicorn's limit_concurrency: requests beyond it get 503
+    head_timeout: float = 10.0  # seconds for a request line and headers to arrive, then the connection is closed
+    keep_alive: float = 5.0  # seconds an idle keep-alive connection is kept
+    max_head_bytes: int = 16 * 1024  # a larger request head gets 400 (h11's max incomplete event size)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -53,7 +66,15 @@ def url_of(sock: socket.socket, path: str = "/") -> str:
 class AppServer:
     """Serves `app` on `sock` until stop(), a signal, or a failure. run() from the main thread."""
 
-    def __init__(self, app: Any, sock: socket.socket, *, access_log: bool = False, http: str = "auto") -> None:
+    def __init__(
+        self,
+        app: Any,
+        sock: socket.socket,
+        *,
+        access_log: bool = False,
+        http: str = "auto",
+        limits: Limits | None = None,
+    ) -> None:
         import copy
         import sys
 
@@ -67,9 +88,9 @@ class AppServer:
         self._on_ready: Callable[[], None] | None = None
         log_config = copy.deepcopy(LOGGING_CONFIG)
         log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"  # stdout is for data, never logs
+        settings: dict[str, Any] = {"http": http, **(_bounded(limits) if limits is not None else {})}
         config = uvicorn.Config(
             app,
-            http=http,
             lifespan="on",
             access_log=access_log,
             log_config=log_config,
@@ -78,6 +99,7 @@ class AppServer:
             use_colors=colour_wanted("auto", sys.stderr),  # its logs go to stderr; uvicorn would ask stdout
             timeout_graceful_shutdown=SHUTDOWN_GRACE,
             backlog=2048,
+            **settings,
         )
         outer = self
 
@@ -110,7 +132,7 @@ class AppServer:
         self._server = _Server(config)
 
     def stop(self) -> None:
-        """Ask the server to finish (uvicorn polls the flag)."""
+        """Ask the server to finish (uvicorn polls the flag). Safe from the server's own thread."""
         self._server.should_exit = True
 
     def run(self, on_ready: Callable[[], None] | None = None) -> None:
@@ -122,3 +144,46 @@ class AppServer:
             asyncio.run(self._server.serve(sockets=[self.sock]))
         finally:
             self.sock.close()
+
+
+def _bounded(limits: Limits) -> dict[str, Any]:
+    """uvicorn settings for `limits`, with an h11 protocol that closes a connection whose request head is late."""
+    import asyncio
+
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeadDeadline(H11Protocol):
+        """uvicorn has no deadline for a request's head: a client trickling headers (or sending nothing) would
+        hold its connection forever. The deadline starts with the connection and again after each response."""
+
+        _timer: asyncio.TimerHandle | None = None
+
+        def _arm(self) -> None:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self.loop.call_later(limits.head_timeout, self._late)
+
+        def _late(self) -> None:
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.close()  # no request under way: its head never came
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._timer is not None:
+                self._timer.cancel()
+            super().connection_lost(exc)
+
+    return {
+        "http": HeadDeadline,
+        "limit_concurrency": limits.max_connections,
+        "timeout_keep_alive": limits.keep_alive,
+        "h11_max_incomplete_event_size": limits.max_head_bytes,
+    }

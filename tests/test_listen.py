@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -37,9 +38,7 @@ def callback_body(*events: dict[str, Any], instance_id: int = 42, element: str =
     return json.dumps({"message": message}).encode()
 
 
-def an_event(
-    object_id: str = "003A", event_type: str = "CREATED", object_type: str = "Contact"
-) -> dict[str, Any]:
+def an_event(object_id: str = "003A", event_type: str = "CREATED", object_type: str = "Contact") -> dict[str, Any]:
     return {
         "objectId": object_id,
         "objectType": object_type,
@@ -376,28 +375,27 @@ def listen(tmp_path: Path) -> Iterator[Callable[..., Listen]]:
 
 @pytest.mark.slow
 def test_listen_json_lines(listen: Callable[..., Listen]) -> None:
-    server = listen(
-        "listen", "-o", "json", "--signature-key", KEY, "--max-events", "5", "--max-body", "100000"
-    )
+    server = listen("listen", "-o", "json", "--signature-key", KEY, "--max-events", "2", "--max-body", "100000")
     assert server.url.startswith("http://127.0.0.1:")
     good = callback_body(an_event("1"), an_event("2", "DELETED"))
     assert server.post(b"x" * 200_000, signed_headers(b"x")).status_code == 413
-    assert server.post(good, signed_headers(good, webhook_id="wh-good")).status_code == 200
     one = callback_body(an_event("1"))
     assert server.post(one, signed_headers(one, key="not the key")).status_code == 401
     assert server.post(one, {"Content-Type": "application/json"}).status_code == 401
     assert server.post(b"<xml/>", signed_headers(b"<xml/>")).status_code == 400
+    assert server.proc.poll() is None  # rejected callbacks do not count towards --max-events
+    assert server.post(good, signed_headers(good, webhook_id="wh-good")).status_code == 200
     code, out, err = server.finish()
     assert code == 0, err
     rows = server.lines(out)
     assert [(r["signature"], r["http_status"], r["object_id"]) for r in rows] == [
-        ("ok", 200, "1"),
-        ("ok", 200, "2"),
         ("invalid", 401, "1"),
         ("missing", 401, "1"),
         ("ok", 400, None),
+        ("ok", 200, "1"),
+        ("ok", 200, "2"),
     ]
-    first = rows[0]
+    first = rows[3]
     assert first["schema_version"] == 1
     assert first["webhook_id"] == "wh-good"
     assert first["instance_id"] == 42
@@ -406,7 +404,7 @@ def test_listen_json_lines(listen: Callable[..., Listen]) -> None:
     assert first["event_type"] == "CREATED"
     assert first["date"] == "2026-11-28T13:00:00Z"
     assert first["event_id"] == "ev-1"
-    assert rows[1]["event_type"] == "DELETED"
+    assert rows[4]["event_type"] == "DELETED"
     assert "listening on http://127.0.0.1:" in err
     assert err.count("rejected callback") == 4  # 413, invalid, missing, not JSON
     assert "5 events received (3 verified, 3 rejected); 1 callbacks refused" in err
@@ -486,17 +484,15 @@ class TargetApp:
 @pytest.mark.slow
 def test_listen_forward_to(listen: Callable[..., Listen]) -> None:
     with TargetApp() as target:
-        server = listen(
-            "listen", "-o", "json", "--signature-key", KEY, "--forward-to", target.url, "--max-events", "2"
-        )
+        server = listen("listen", "-o", "json", "--signature-key", KEY, "--forward-to", target.url, "--max-events", "1")
         body = callback_body(an_event())
         headers = signed_headers(body, webhook_id="wh-fwd")
-        assert server.post(body, headers).status_code == 200
         assert server.post(body, signed_headers(body, key="forged")).status_code == 401
+        assert server.post(body, headers).status_code == 200
         code, out, err = server.finish()
     assert code == 0, err
     rows = server.lines(out)
-    assert [(r["signature"], r["forward_status"]) for r in rows] == [("ok", 202), ("invalid", None)]
+    assert [(r["signature"], r["forward_status"]) for r in rows] == [("invalid", None), ("ok", 202)]
     (received,) = target.received
     sent_body, sent_headers = received
     assert sent_body == body
@@ -512,9 +508,7 @@ def test_listen_forward_error(listen: Callable[..., Listen]) -> None:
     dead.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
     port = dead.getsockname()[1]
     try:
-        server = listen(
-            "listen", "-o", "json", "--forward-to", f"http://127.0.0.1:{port}/", "--max-events", "1"
-        )
+        server = listen("listen", "-o", "json", "--forward-to", f"http://127.0.0.1:{port}/", "--max-events", "1")
         body = callback_body(an_event())
         assert server.post(body).status_code == 200
         code, out, err = server.finish()
@@ -542,3 +536,177 @@ def test_listen_port_in_use_exits_3(cli: Any) -> None:
 def test_listen_rejects_a_bad_forward_url(cli: Any) -> None:
     result = cli("listen", "--port", "0", "--forward-to", "ftp://x")
     assert result.exit_code == 2
+
+
+# -- --max-events counts accepted events only; 503 after the stop ------------------------------------------
+def test_only_accepted_events_count_and_later_callbacks_get_503() -> None:
+    seen = Recorder()
+    stops: list[bool] = []
+    app = create_receiver(signature_key=KEY, on_event=seen, max_events=2, on_stop=lambda: stops.append(True))
+    one, two = callback_body(an_event("1")), callback_body(an_event("2"), an_event("3"))
+    forged = signed_headers(one, key="forged")
+    answers = exchange(
+        app,
+        ("POST", "/", {"content": one, "headers": forged}),
+        ("POST", "/", {"content": one, "headers": {}}),
+        ("POST", "/", {"content": one, "headers": signed_headers(one)}),
+        ("POST", "/", {"content": two, "headers": signed_headers(two)}),  # reaches 2: all 3 events shown
+        ("POST", "/", {"content": one, "headers": signed_headers(one)}),
+        ("POST", "/", {"content": one, "headers": forged}),
+    )
+    assert [a.status_code for a in answers] == [401, 401, 200, 200, 503, 503]
+    assert answers[4].json() == {"received": False, "error": "the listener has stopped"}
+    assert [d.http_status for d in seen.deliveries] == [401, 401, 200, 200]  # nothing after the stop
+    assert [r["object_id"] for r in seen.deliveries[3].rows()] == ["2", "3"]
+    assert stops == [True]
+
+
+@pytest.mark.slow
+def test_listen_a_forged_callback_does_not_stop_it(listen: Callable[..., Listen]) -> None:
+    server = listen("listen", "-o", "json", "--signature-key", KEY, "--max-events", "1")
+    body = callback_body(an_event("GOOD"))
+    assert server.post(body, signed_headers(body, key="forged")).status_code == 401
+    assert server.post(body, signed_headers(body)).status_code == 200
+    code, out, err = server.finish()
+    assert code == 0, err
+    assert [(r["signature"], r["object_id"]) for r in server.lines(out)] == [("invalid", "GOOD"), ("ok", "GOOD")]
+
+
+# -- control characters from senders never reach the terminal ----------------------------------------------
+def test_printable_escapes_controls() -> None:
+    from cloudevents_cli.cli.events_cmds import printable
+
+    assert printable("a\x1b[31mb\x07c\rd\ne\x9b\u202ef\u2028g") == "a\\x1b[31mb\\x07c\\x0dd\\x0ae\\x9b\\u202ef\\u2028g"
+    assert printable("Kontakt née 003A") == "Kontakt née 003A"
+
+
+@pytest.mark.slow
+def test_listen_escapes_control_characters(listen: Callable[..., Listen]) -> None:
+    server = listen("--color", "never", "listen", "--signature-key", KEY)
+    evil = callback_body(an_event(object_id="\x1b]0;pwned\x07\r003", event_type="\x1b[31mX"))
+    headers: dict[str, Any] = {**signed_headers(evil, key="forged"), "Elements-Webhook-Id": b"wh\x9b2J\x1b"}
+    assert httpx.post(server.url, content=evil, headers=headers, timeout=10).status_code == 401
+    assert server.post(evil, signed_headers(evil)).status_code == 200
+    time.sleep(0.2)
+    server.proc.send_signal(signal.SIGTERM)
+    code, out, err = server.finish()
+    assert code == 0, err
+    for text in (out, err):
+        assert not any(ch in text for ch in "\x1b\x07\r\x9b"), repr(text)
+    assert "\\x1b[31~" in out  # the EVENT column, 8 wide
+    assert "\\x1b]0;pwned\\x07\\x0~" in out  # OBJECT ID, 20 wide
+    assert "rejected callback (webhook id wh\\x9b2J\\x1b): 401" in err
+
+
+# -- slow and idle clients cannot stall the listener (raw sockets, an in-process server) -------------------
+@pytest.fixture
+def served() -> Iterator[Callable[..., tuple[str, int]]]:
+    """Serve a receiver with short deadlines on 127.0.0.1 in a thread; returns (host, port)."""
+    from cloudevents_cli.serving import AppServer, Limits, bind
+
+    servers: list[tuple[AppServer, threading.Thread]] = []
+
+    def start(app: Any, limits: Limits) -> tuple[str, int]:
+        sock = bind("127.0.0.1", 0)
+        address = sock.getsockname()[:2]
+        server = AppServer(app, sock, limits=limits)
+        ready = threading.Event()
+        thread = threading.Thread(target=server.run, kwargs={"on_ready": ready.set}, daemon=True)
+        thread.start()
+        assert ready.wait(10), "the server did not start"
+        servers.append((server, thread))
+        return address
+
+    yield start
+    for server, thread in servers:
+        server.stop()
+        thread.join(10)
+
+
+def raw(address: tuple[str, int], data: bytes = b"") -> socket.socket:
+    conn = socket.create_connection(address, timeout=5)
+    if data:
+        conn.sendall(data)
+    return conn
+
+
+def answer_of(conn: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (the socket times out after 5 s)."""
+    chunks = []
+    with contextlib.suppress(ConnectionResetError):  # closed with our bytes unread: a reset, also an end
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    conn.close()
+    return b"".join(chunks)
+
+
+def post_status(address: tuple[str, int], body: bytes = b"{}") -> int:
+    return httpx.post(f"http://{address[0]}:{address[1]}/", content=body, timeout=5).status_code
+
+
+HEAD = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+
+
+def test_a_silent_or_trickling_head_is_cut_off(served: Callable[..., tuple[str, int]]) -> None:
+    from cloudevents_cli.serving import Limits
+
+    address = served(create_receiver(), Limits(head_timeout=0.5))
+    silent = raw(address)
+    trickling = raw(address, b"POST / HTTP/1.1\r\n")
+    for _ in range(3):  # a header line every 0.1 s: never a whole head
+        time.sleep(0.1)
+        trickling.sendall(b"X-A: b\r\n")
+    assert answer_of(silent) == b""  # closed by the server, not by the 5 s socket timeout
+    assert answer_of(trickling) == b""
+    huge = raw(address, HEAD + b"X-Big: " + b"b" * 20_000 + b"\r\n\r\n")
+    assert answer_of(huge).startswith(b"HTTP/1.1 400 ")  # a head over max_head_bytes
+    assert post_status(address) == 200
+
+
+def test_a_trickled_body_gets_408_and_idle_connections_are_bounded(served: Callable[..., tuple[str, int]]) -> None:
+    from cloudevents_cli.serving import Limits
+
+    seen = Recorder()
+    address = served(create_receiver(on_event=seen, body_timeout=0.5), Limits(max_connections=4, head_timeout=1.5))
+    slow = raw(address, HEAD + b"Content-Length: 100\r\n\r\n{")
+    assert answer_of(slow).startswith(b"HTTP/1.1 408 ")
+    assert seen.deliveries[0].http_status == 408
+    assert "did not arrive" in (seen.deliveries[0].error or "")
+    idle = [raw(address) for _ in range(4)]
+    time.sleep(0.2)  # let the server accept them
+    assert post_status(address) == 503  # over the connection limit
+    for conn in idle:
+        assert answer_of(conn) == b""  # each closed after the head deadline
+    assert post_status(address) == 200
+
+
+def test_a_sender_that_disconnects_mid_body_is_one_line(
+    served: Callable[..., tuple[str, int]], caplog: pytest.LogCaptureFixture
+) -> None:
+    from cloudevents_cli.serving import Limits
+
+    seen = Recorder()
+    address = served(create_receiver(on_event=seen), Limits())
+    raw(address, HEAD + b'Content-Length: 100\r\n\r\n{"message"').close()
+    deadline = time.monotonic() + 5
+    while not seen.deliveries and time.monotonic() < deadline:
+        time.sleep(0.02)
+    (delivery,) = seen.deliveries
+    assert delivery.error == "the sender disconnected before the end of the body"
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert post_status(address) == 200
+
+
+@pytest.mark.slow
+def test_listen_reports_a_disconnect_in_one_line(listen: Callable[..., Listen]) -> None:
+    server = listen("--color", "never", "listen", "--max-events", "1")
+    host, port = server.url.removeprefix("http://").rstrip("/").split(":")
+    raw((host, int(port)), HEAD + b"Content-Length: 100\r\n\r\n{").close()
+    time.sleep(0.3)
+    body = callback_body(an_event())
+    assert server.post(body).status_code == 200
+    code, out, err = server.finish()
+    assert code == 0, err
+    assert "CREATED" in out
+    assert "Traceback" not in err and "Exception" not in err
+    assert "rejected callback: 400 the sender disconnected before the end of the body" in err

@@ -134,57 +134,62 @@ def _cell(row: dict[str, Any], name: str) -> str:
     return "" if value is None else str(value)
 
 
+def printable(text: str) -> str:
+    """Text from a sender made safe for a terminal: control and format characters (ESC, CR, BEL, bidi
+    overrides, line separators...) become visible escapes such as `\\x1b` and `\\u202e`."""
+    import unicodedata
+
+    return "".join(
+        (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+        else ch
+        for ch in text
+    )
+
+
 def _line(cells: list[str]) -> str:
     parts = []
     for cell, (_, _, width) in zip(cells, COLUMNS, strict=True):
-        text = " ".join(cell.split())  # no newlines or tabs from a sender
+        text = printable(cell)
         parts.append((text if len(text) <= width else text[: width - 1] + "~").ljust(width))
     return "  ".join(parts).rstrip()
 
 
 class _Printer:
-    """Shows each delivery as it arrives; counts what it showed; stops the listener after max_events."""
+    """Shows each delivery as it arrives and counts what it showed; the receiver decides when to stop."""
 
-    def __init__(self, out: Output, checks_signatures: bool, max_events: int | None) -> None:
+    def __init__(self, out: Output, checks_signatures: bool) -> None:
         self.out = out
         self.checks_signatures = checks_signatures
-        self.max_events = max_events
         self.events = 0
         self.verified = 0
         self.rejected = 0
         self.refused = 0  # callbacks with no event to show (too large, unreadable)
         self.header_shown = False
-        self.stop: Any = None  # set to the listener's stop()
-
-    @property
-    def done(self) -> bool:
-        return self.max_events is not None and self.events >= self.max_events
+        self.closed = False  # stdout is gone
+        self.stop: Any = None  # set to the receiver's stop_accepting()
 
     def __call__(self, delivery: Delivery) -> None:
+        if self.closed:
+            return
         try:
             self._show(delivery)
         except BrokenPipeError:  # e.g. `| head -1`: nobody reads any more
-            self.max_events = self.events
-            self.stop()
-        if self.done:
+            self.closed = True
             self.stop()
 
     def _show(self, delivery: Delivery) -> None:
-        if self.done:
-            return
         if not delivery.accepted:
             who = f" (webhook id {delivery.webhook_id})" if delivery.webhook_id else ""
-            self.out.warn(f"rejected callback{who}: {delivery.http_status} {delivery.error}")
+            self.out.warn(printable(f"rejected callback{who}: {delivery.http_status} {delivery.error}"))
         elif delivery.forward_error:
-            self.out.warn(f"forward failed: {delivery.forward_error}")
+            self.out.warn(printable(f"forward failed: {delivery.forward_error}"))
         elif delivery.forward_status is not None and not 200 <= delivery.forward_status < 300:
             self.out.warn(f"forward answered {delivery.forward_status}")
         rows = delivery.rows()
         if not rows:
             self.refused += 1
         for row in rows:
-            if self.done:
-                break
             self.events += 1
             self.verified += row["signature"] == "ok"
             self.rejected += row["http_status"] != 200
@@ -245,7 +250,14 @@ def listen(
         ),
     ] = None,
     max_events: Annotated[
-        int | None, typer.Option("--max-events", metavar="N", min=1, help="Stop cleanly after showing N events.")
+        int | None,
+        typer.Option(
+            "--max-events",
+            metavar="N",
+            min=1,
+            help="Stop cleanly after N accepted events (every event of an accepted callback is shown); "
+            "rejected callbacks do not count, and callbacks after the stop get 503.",
+        ),
     ] = None,
     max_body: Annotated[
         int,
@@ -273,10 +285,10 @@ def listen(
         raise InvalidInput("the signature key is empty", code="missing-key")
 
     from cloudevents_cli.events.receiver import create_receiver
-    from cloudevents_cli.serving import AppServer, bind, url_of, write_atomically
+    from cloudevents_cli.serving import AppServer, Limits, bind, url_of, write_atomically
 
     timeout = state(ctx).options.timeout or 10.0
-    printer = _Printer(out, signature_key is not None, max_events)
+    printer = _Printer(out, signature_key is not None)
     receiver_app = create_receiver(
         path=path,
         signature_key=signature_key,
@@ -284,13 +296,16 @@ def listen(
         on_event=printer,
         max_body=max_body,
         forward_timeout=timeout,
+        max_events=max_events,
     )
+    receiver = receiver_app.state.receiver
     sock = bind(host, port)
     if not _is_loopback(host):
         out.warn(f"listening on {host}: anyone who can reach this port can post callbacks")
-    url = url_of(sock, receiver_app.state.receiver.path)
-    listener = AppServer(receiver_app, sock)
-    printer.stop = listener.stop
+    url = url_of(sock, receiver.path)
+    listener = AppServer(receiver_app, sock, limits=Limits())
+    receiver.on_stop = listener.stop
+    printer.stop = receiver.stop_accepting
 
     def ready() -> None:
         checks = "signatures checked" if signature_key else "signatures not checked"

@@ -154,7 +154,9 @@ def export(
     ] = None,
     directory: Annotated[
         Path | None,
-        typer.Option("-d", "--dir", metavar="DIR", help="Write one <name>.yaml a instance into this folder."),
+        typer.Option(
+            "-d", "--dir", metavar="DIR", help="Write one <name>.yaml an instance into this folder (mode 0600)."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files in DIR.")] = False,
     output: OutputOpt = None,
@@ -186,16 +188,17 @@ def export(
     if directory is None:
         out.text("---\n".join(_doc_end(text) for _, text in documents))
         return
-    from cloudevents_cli.platform.operations import export_file_names
+    from cloudevents_cli.definitions.export import file_names
+    from cloudevents_cli.files import check_destination, write_atomically
 
-    names = export_file_names([inst for inst, _ in documents])
-    targets = [directory / n for n in names]
-    existing = [str(t) for t in targets if t.exists()]
-    if existing and not force:
-        raise UsageError(f"not overwriting {', '.join(existing)} (use --force)")
-    directory.mkdir(parents=True, exist_ok=True)
+    targets = [directory / n for n in file_names([inst for inst, _ in documents])]
+    for target in targets:
+        check_destination(target, force=force)
     for target, (_, text) in zip(targets, documents, strict=True):
-        target.write_text(_doc_end(text), encoding="utf-8")
+        try:
+            write_atomically(target, _doc_end(text), mode=0o600)
+        except OSError as err:
+            raise UsageError(f"cannot write {target}: {err.strerror or err}") from None
         out.info(f"wrote {target}")
 
 

@@ -37,10 +37,11 @@ def init(
     if file is None:
         out.text(text)
         return
-    if file.exists() and not force:
-        raise UsageError(f"{file} exists; use --force to overwrite it")
+    from cloudevents_cli.files import check_destination, write_atomically
+
+    check_destination(file, force=force)
     try:
-        file.write_text(text, encoding="utf-8")
+        write_atomically(file, text)
     except OSError as err:
         raise UsageError(f"cannot write {file}: {err.strerror or err}") from None
     out.success(f"wrote {file}; next: cloudevents validate {file}")

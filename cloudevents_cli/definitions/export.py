@@ -1,14 +1,19 @@
 """The reverse of expansion: an instance as the platform returns it, back to a definition.
 
 Configuration values come back as strings: they are turned back into the types of the format ("true" -> true,
-"15" -> 15, a poller configuration sent as a JSON string -> a mapping). Masked secrets become `${env:NAME}`
-placeholders, and the variables to set are listed in the file's header.
+"15" -> 15, a poller configuration sent as a JSON string -> a mapping) when they read back exactly; otherwise
+("015", "TRUE") the keys stay under `configuration` as the strings the platform stores. A secret is never written:
+a value under a secret key (redact.is_secret_key) or a masked one becomes an `${env:NAME}` placeholder, whatever
+the platform returned, and the variables to set are listed in the file's header. Export never plants
+interpolation: every other `${` in a string it writes becomes `$${`, which the loader reads back as a literal `${`.
+Also the file names of an export to a folder, one per instance.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Any
 
 from cloudevents_cli import redact
@@ -18,6 +23,14 @@ _PLATFORM_RESOURCE = {"url": "url", "idField": "id_field"}
 _PLATFORM_DATES = {platform: ours for ours, platform in ex.DATE_FIELDS}
 _PLATFORM_ADVANCED = {platform: ours for ours, platform in ex.ADVANCED_FIELDS}
 _INT_ADVANCED = {"pageSize", "pollDelay", "createdCheckTolerance"}
+_EVENT_KEYS = {
+    ex.ENABLED: "enabled",
+    ex.VENDOR_TYPE: "type",
+    ex.CALLBACK_URL: "callback_url",
+    ex.SIGNATURE_KEY: "signature_key",
+    ex.REFRESH_INTERVAL: "refresh_interval",
+    ex.POLLER_CONFIGURATION: "resources",
+}
 _BOOL_ADVANCED = {"filterByUpdatedDate", "filterByCurrentDate"}
 
 
@@ -40,39 +53,69 @@ def to_definition(instance: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if tags:
         definition["tags"] = [str(t) for t in tags]
     env_vars: list[str] = []
-    configuration: dict[str, Any] = {}
-    events: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     for key, value in (instance.get("configuration") or {}).items():
-        if value == redact.MASK:
-            var = env_name(name, key)
-            env_vars.append(var)
-            value = f"${{env:{var}}}"
-        else:
-            value = _escape(value)
-        if key == ex.ENABLED:
-            events["enabled"] = _bool(value)
-        elif key == ex.VENDOR_TYPE:
-            events["type"] = value
-        elif key == ex.CALLBACK_URL:
-            events["callback_url"] = value
-        elif key == ex.SIGNATURE_KEY:
-            events["signature_key"] = value
-        elif key == ex.REFRESH_INTERVAL:
-            events["refresh_interval"] = _int(value)
-        elif key == ex.POLLER_CONFIGURATION:
-            poller = _json(value)
-            resources = _resources(poller) if isinstance(poller, dict) else None
-            if resources is not None:
-                events["resources"] = resources
-            else:
-                configuration[key] = poller
-        else:
-            configuration[key] = value
+        parsed = _json(value) if key == ex.POLLER_CONFIGURATION else value
+        values[str(key)] = _hide_secrets(parsed, str(key), name, env_vars)
+    events = _events(values)
+    configuration = {k: v for k, v in values.items() if events is None or _EVENT_KEYS.get(k) not in events}
     if configuration:
         definition["configuration"] = configuration
     if events:
         definition["events"] = _ordered_events(events)
-    return definition, env_vars
+    return _literal(definition), env_vars
+
+
+def _events(values: dict[str, Any]) -> dict[str, Any] | None:
+    """The events section for the event keys, or None when one would not read back exactly (all stay raw)."""
+    events: dict[str, Any] = {}
+    for key, field in _EVENT_KEYS.items():
+        if key not in values:
+            continue
+        value = values[key]
+        if key == ex.ENABLED:
+            value = _bool(value)
+        elif key == ex.REFRESH_INTERVAL:
+            value = _int(value)
+        elif key == ex.POLLER_CONFIGURATION:
+            value = _resources(value) if isinstance(value, dict) else None
+            if value is None:
+                continue  # the poller configuration stays raw; the other event keys need not
+        if isinstance(value, str) and key in (ex.ENABLED, ex.REFRESH_INTERVAL):
+            return None
+        events[field] = value
+    return events
+
+
+class _Placeholder(str):
+    """An `${env:NAME}` export wrote for a secret: the one `${` that is not escaped."""
+
+
+def _hide_secrets(value: Any, key: str, instance_name: str, env_vars: list[str], *, path: str = "") -> Any:
+    """`value` with each secret (under a secret key, or masked) replaced by a placeholder; mappings walked."""
+    path = f"{path}.{key}" if path else key
+    if isinstance(value, dict):
+        return {k: _hide_secrets(v, str(k), instance_name, env_vars, path=path) for k, v in value.items()}
+    if value == redact.MASK or (redact.is_secret_key(key) and value not in (None, "") and not isinstance(value, bool)):
+        var = env_name(instance_name, path)
+        while var in env_vars:  # two keys, one name: the next gets a number
+            var = f"{var}_{len(env_vars) + 1}"
+        env_vars.append(var)
+        return _Placeholder(f"${{env:{var}}}")
+    return value
+
+
+def _literal(value: Any) -> Any:
+    """Every string as a literal for the loader (`${` -> `$${`), placeholders aside; keys are never interpolated."""
+    if isinstance(value, _Placeholder):
+        return str(value)
+    if isinstance(value, str):
+        return value.replace("${", "$${")
+    if isinstance(value, dict):
+        return {k: _literal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_literal(v) for v in value]
+    return value
 
 
 def render_yaml(definition: dict[str, Any], env_vars: list[str], *, origin: str = "") -> str:
@@ -85,6 +128,30 @@ def render_yaml(definition: dict[str, Any], env_vars: list[str], *, origin: str 
         lines.extend(f"#   {var}" for var in env_vars)
     text = yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1 << 16)
     return "\n".join(lines) + "\n" + text
+
+
+def file_names(instances: list[dict[str, Any]]) -> list[str]:
+    """One distinct `<name>.yaml` an instance, made safe for a file name.
+
+    Names are compared without case (for case-insensitive file systems): names that collide each get `-<id>`,
+    and a number is added if even that is taken.
+    """
+    bases = [_safe(str(i.get("name") or f"instance-{i.get('id')}")) for i in instances]
+    counts = Counter(b.lower() for b in bases)
+    taken: set[str] = set()
+    out = []
+    for base, inst in zip(bases, instances, strict=True):
+        stem = f"{base}-{_safe(str(inst.get('id')))}" if counts[base.lower()] > 1 else base
+        candidate, number = stem, 2
+        while candidate.lower() in taken:
+            candidate, number = f"{stem}-{number}", number + 1
+        taken.add(candidate.lower())
+        out.append(f"{candidate}.yaml")
+    return out
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-") or "instance"
 
 
 def _ordered_events(events: dict[str, Any]) -> dict[str, Any]:
@@ -110,30 +177,24 @@ def _resources(poller: dict[str, Any]) -> dict[str, Any] | None:
                     return None
                 mine["dates"] = {_PLATFORM_DATES[k]: v for k, v in value.items()}
             elif key in _PLATFORM_ADVANCED:
-                mine[_PLATFORM_ADVANCED[key]] = (
-                    _int(value) if key in _INT_ADVANCED else _bool(value) if key in _BOOL_ADVANCED else value
-                )
+                typed = _int(value) if key in _INT_ADVANCED else _bool(value) if key in _BOOL_ADVANCED else value
+                if isinstance(typed, str) and key in _INT_ADVANCED | _BOOL_ADVANCED:
+                    return None  # would not survive the conversion: the raw form keeps it exactly
+                mine[_PLATFORM_ADVANCED[key]] = typed
             else:
                 return None
         out[name] = mine
     return out
 
 
-def _escape(value: Any) -> Any:
-    """A value read back must not be interpolated: a literal ${env: becomes $${env:."""
-    if isinstance(value, str) and ("${env:" in value or "${file:" in value):
-        return value.replace("${env:", "$${env:").replace("${file:", "$${file:")
-    return value
-
-
 def _bool(value: Any) -> Any:
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return value
+    """true/false for exactly "true"/"false" (what expansion sends back); anything else unchanged."""
+    return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
 
 
 def _int(value: Any) -> Any:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    """An int for a string that reads back the same ("15", not "015" or " 15"); anything else unchanged."""
+    if isinstance(value, str) and re.fullmatch(r"-?(0|[1-9][0-9]*)", value):
         return int(value)
     return value
 

@@ -1,20 +1,24 @@
 """The callback receiver: a Starlette app that checks, reports and optionally relays event callbacks.
 
 Per POST on the path, in this order:
-- Content-Length over `max_body` (or more bytes than that while reading) -> 413, nothing parsed;
+- once it has stopped accepting (`max_events` accepted events, or `stop_accepting()`) -> 503, not reported;
+- Content-Length over `max_body` (or more bytes than that while reading) -> 413, nothing parsed; a body not
+  received within `body_timeout` seconds -> 408; a sender that disconnects mid-body is reported with an error;
 - with a signature key: no `Elements-Webhook-Signature` -> 401 "missing"; a malformed one or one that does not
   match the raw body bytes -> 401 "invalid";
 - a body that is not JSON -> 400;
-- otherwise 200 `{"received": true}`. With `forward_to`, the callback is first relayed unchanged (the same raw
-  bytes, Content-Type and every `Elements-*` header) to that URL with one shared httpx.AsyncClient; the sender
-  gets 200 whatever the forward's outcome, which is recorded on the delivery (`forward_status` or
-  `forward_error`). Rejected callbacks (4xx) are never forwarded.
+- otherwise 200 `{"received": true}`, and its events count towards `max_events`; the callback that reaches it
+  is the last accepted (all its events are reported), then `on_stop` is called. With `forward_to`, the callback
+  is first relayed unchanged (the same raw bytes, Content-Type and every `Elements-*` header) to that URL with
+  one shared httpx.AsyncClient; the sender gets 200 whatever the forward's outcome, which is recorded on the
+  delivery (`forward_status` or `forward_error`). Rejected callbacks (4xx) are never forwarded.
 Other methods on the path get 405, other paths 404. Each POST is reported once to `on_event` as a Delivery,
 whose rows are one per event in `message.events` (see parse.py). This module never prints.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 
 MAX_BODY = 1 << 20  # 1 MiB
 FORWARD_TIMEOUT = 10.0
+BODY_TIMEOUT = 10.0  # seconds for a sender to deliver the whole body
 
 OK = "ok"
 INVALID = "invalid"
@@ -93,6 +98,12 @@ class _TooLarge(Exception):
     pass
 
 
+def _stopped() -> Response:
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"received": False, "error": "the listener has stopped"}, status_code=503)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -120,6 +131,9 @@ class Receiver:
         max_body: int = MAX_BODY,
         forward_timeout: float = FORWARD_TIMEOUT,
         client: httpx.AsyncClient | None = None,
+        max_events: int | None = None,
+        on_stop: Callable[[], None] | None = None,
+        body_timeout: float = BODY_TIMEOUT,
     ) -> None:
         self.path = path if path.startswith("/") else "/" + path
         self._key = signature_key.encode() if isinstance(signature_key, str) else signature_key
@@ -129,6 +143,11 @@ class Receiver:
         self.forward_timeout = forward_timeout
         self._client = client
         self._own_client = client is None
+        self.max_events = max_events
+        self.on_stop = on_stop
+        self.body_timeout = body_timeout
+        self.accepted_events = 0
+        self.accepting = True
 
     def __repr__(self) -> str:  # never the key
         return f"Receiver(path={self.path!r}, signed={self._key is not None}, forward_to={self.forward_to!r})"
@@ -160,6 +179,13 @@ class Receiver:
             yield
         finally:
             await self.aclose()
+
+    def stop_accepting(self) -> None:
+        """From now on every callback gets 503; `on_stop` is called once."""
+        if self.accepting:
+            self.accepting = False
+            if self.on_stop is not None:
+                self.on_stop()
 
     # -- the endpoint ----------------------------------------------------------------------------------------
     async def _read(self, request: Request) -> bytes:
@@ -196,34 +222,40 @@ class Receiver:
 
         assert self.forward_to is not None
         try:
-            answer = await self.client().post(
-                self.forward_to, content=body, headers=forwarded_headers(request.headers)
-            )
+            answer = await self.client().post(self.forward_to, content=body, headers=forwarded_headers(request.headers))
         except httpx.HTTPError as err:
             delivery.forward_error = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
         else:
             delivery.forward_status = answer.status_code
 
     async def handle(self, request: Request) -> Response:
+        from starlette.requests import ClientDisconnect
         from starlette.responses import JSONResponse
 
+        if not self.accepting:
+            return _stopped()
         webhook_id = request.headers.get(sig.ID_HEADER)
         delivery = Delivery(
             received_at=_now(), http_status=200, signature=UNSIGNED, webhook_id=webhook_id, body_bytes=0
         )
         try:
-            body = await self._read(request)
+            body = await asyncio.wait_for(self._read(request), self.body_timeout)
         except _TooLarge as err:
             delivery.http_status = 413
             delivery.body_bytes = int(err.args[0])
             delivery.error = f"body too large (over {self.max_body} bytes)"
-            self._report(delivery)
-            return JSONResponse({"received": False, "error": delivery.error}, status_code=413)
+        except TimeoutError:
+            delivery.http_status = 408
+            delivery.error = f"the body did not arrive within {self.body_timeout:g} s"
+        except ClientDisconnect:
+            delivery.http_status = 400
+            delivery.error = "the sender disconnected before the end of the body"
         except ValueError as err:
             delivery.http_status = 400
             delivery.error = str(err)
+        if delivery.error is not None:
             self._report(delivery)
-            return JSONResponse({"received": False, "error": delivery.error}, status_code=400)
+            return JSONResponse({"received": False, "error": delivery.error}, status_code=delivery.http_status)
         delivery.body_bytes = len(body)
         delivery.signature, problem = self._signature_status(body, request.headers.get(sig.HEADER))
         try:
@@ -237,11 +269,21 @@ class Receiver:
         if delivery.signature in (INVALID, MISSING):
             delivery.http_status = 401
         delivery.error = problem
-        if delivery.accepted and self.forward_to:
-            await self._forward(delivery, request, body)
+        last = False
+        if delivery.accepted:
+            if not self.accepting:  # another callback reached max_events while this body was read
+                return _stopped()
+            self.accepted_events += len(delivery.events)
+            last = self.max_events is not None and self.accepted_events >= self.max_events
+            if last:
+                self.accepting = False  # at once, before any await: no other callback is accepted
+            if self.forward_to:
+                await self._forward(delivery, request, body)
         self._report(delivery)
         if not delivery.accepted:
             return JSONResponse({"received": False, "error": problem}, status_code=delivery.http_status)
+        if last and self.on_stop is not None:
+            self.on_stop()
         return JSONResponse({"received": True})
 
     def _report(self, delivery: Delivery) -> None:
@@ -258,6 +300,9 @@ def create_receiver(
     *,
     forward_timeout: float = FORWARD_TIMEOUT,
     client: httpx.AsyncClient | None = None,
+    max_events: int | None = None,
+    on_stop: Callable[[], None] | None = None,
+    body_timeout: float = BODY_TIMEOUT,
 ) -> Starlette:
     """The receiver as an ASGI app; `app.state.receiver` is the Receiver (e.g. to `aclose()` in tests)."""
     from starlette.applications import Starlette
@@ -271,6 +316,9 @@ def create_receiver(
         max_body=max_body,
         forward_timeout=forward_timeout,
         client=client,
+        max_events=max_events,
+        on_stop=on_stop,
+        body_timeout=body_timeout,
     )
     routes = [Route(receiver.path, receiver.handle, methods=["POST"])]
     app = Starlette(routes=routes, lifespan=receiver.lifespan)

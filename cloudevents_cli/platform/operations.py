@@ -356,17 +356,3 @@ async def collect_for_export(
         wanted = set(tags)
         return [i for i in instances if wanted.issubset({str(t) for t in i.get("tags") or []})]
     return await list_filtered(client, tags=tags)
-
-
-def export_file_names(instances: Sequence[dict[str, Any]]) -> list[str]:
-    """`<name>.yaml`, made safe for a file name; a name used twice gets `-<id>`."""
-    import re
-
-    def safe(text: str) -> str:
-        return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-") or "instance"
-
-    bases = [safe(str(i.get("name") or f"instance-{i.get('id')}")) for i in instances]
-    out = []
-    for base, inst in zip(bases, instances, strict=True):
-        out.append(f"{base}-{safe(str(inst.get('id')))}.yaml" if bases.count(base) > 1 else f"{base}.yaml")
-    return out
