@@ -146,10 +146,7 @@ def _path_element(request: Request) -> catalog.Element | None:
     key = request.path_params.get("keyOrId")
     if key is None:
         return None
-    found = catalog.find(key)
-    if found is None:
-        raise validation.Invalid(f"unknown element key '{key}'")
-    return found
+    return validation.element({}, key)
 
 
 async def get_instance(request: Request) -> Response:

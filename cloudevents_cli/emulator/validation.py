@@ -26,6 +26,12 @@ class Invalid(Exception):
     status = 400
 
 
+class NotFound(Invalid):
+    """The path names an element the platform does not know (404)."""
+
+    status = 404
+
+
 class Unsupported(Invalid):
     """A body that is not JSON by its Content-Type (415, as the platform answers)."""
 
@@ -113,7 +119,7 @@ def element(body: dict[str, Any], path_key: str | None = None) -> catalog.Elemen
         raise Invalid("'element.key' is required")
     found = catalog.find(key)
     if found is None:
-        raise Invalid(f"unknown element key '{key}'")
+        raise (NotFound if path_key else Invalid)(f"unknown element key '{key}'")
     return found
 
 
