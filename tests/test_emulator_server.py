@@ -137,3 +137,25 @@ def test_latency(start_emulator: Any) -> None:
 def test_bad_options_are_usage_errors(cli: Any) -> None:
     result = cli("emulator", "--fail-rate", "2")
     assert result.exit_code == 2
+
+
+def test_a_db_file_from_an_older_emulator_still_opens(tmp_path: Path) -> None:
+    import sqlite3
+
+    from cloudevents_cli.emulator.store import Store
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE instances (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, element_key TEXT NOT NULL,"
+        " token TEXT NOT NULL, tags TEXT NOT NULL, configuration TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0,"
+        " created TEXT NOT NULL, updated TEXT NOT NULL)"
+    )
+    old.execute("INSERT INTO instances VALUES (7, 'kept', 'box', 'tok', '[]', '{}', 0, 'c', 'u')")
+    old.commit()
+    old.close()
+    store = Store(str(path))
+    found = store.get(7)
+    assert found is not None and found.name == "kept" and found.external_authentication == "none"
+    assert store.create("new", "box", [], {}, "initial").external_authentication == "initial"
+    store.close()

@@ -170,6 +170,8 @@ _ELEMENTS = (
     Element(5836, "microsoftgraph", "Microsoft Graph", W, (), "messages"),
     # docs/elements/sapanywhere/events.md ("event.vendor.type": "webhook")
     Element(1468, "sapanywhere", "SAP Anywhere", W, (), "customers"),
+    # docs/elements/jira/events.md (webhooks set up at JIRA); churros src/test/platform/elements/instances.js
+    Element(1, "jira", "JIRA", W, (), "issues"),
     # docs/elements/helpscout/events.md
     Element(338, "helpscout", "Help Scout", W, BASIC, "conversations"),
     # docs/elements/wufoo/events.md

@@ -1,6 +1,7 @@
 """The platform's instances API under /elements/api-v2.
 
-Besides `/instances` and `/instances/{id}`: `/elements/{keyOrId}/instances` (the element from the path), and
+Besides `/instances` and `/instances/{id}`: `/elements/{keyOrId}/instances[/{id}]` (the element from the path,
+as the platform's own tests use it: repo varunpal72/churros, src/test/platform/elements/instances.js), and
 "this instance" through the `Element <token>` of the Authorization header: `GET|PATCH /instances` and
 `GET /instances/configuration` address the token's own instance.
 """
@@ -61,6 +62,9 @@ def find_instance(request: Request) -> Instance | Response:
     except ValueError:
         return responses.error(404, f"no instance with id '{raw}'")
     found = emulator_of(request).store.get(instance_id)
+    path_key = request.path_params.get("keyOrId")
+    if found is not None and path_key is not None and catalog.find(path_key) != catalog.find(found.element_key):
+        found = None  # /elements/{keyOrId}/instances/{id} of another element
     if found is None:
         return responses.error(404, f"no instance with id {instance_id}")
     return found
@@ -170,7 +174,7 @@ async def replace(request: Request) -> Response:
         return found
     try:
         raw = validation.as_object(await json_body(request))
-        elem = validation.element(raw)
+        elem = validation.element(raw, request.path_params.get("keyOrId"))
         given = _keep_masked(validation.configuration(raw.get("configuration")), found.configuration)
         config = validation.merged({}, given)
         validation.check(elem, config)
@@ -244,8 +248,7 @@ async def configuration(request: Request) -> Response:
     return JSONResponse(_records(request, found))
 
 
-async def patch_configuration(request: Request) -> Response:
-    """`PATCH /instances/{id}/configuration/{configId}` `{"propertyValue": ...}`: changes one key."""
+def _record(request: Request) -> tuple[Instance, dict[str, Any]] | Response:
     found = find_instance(request)
     if isinstance(found, Response):
         return found
@@ -253,7 +256,23 @@ async def patch_configuration(request: Request) -> Response:
     record = next((r for r in _records(request, found) if str(r["id"]) == wanted), None)
     if record is None:
         return responses.error(404, f"no configuration record {wanted} for instance {found.id}")
-    key = record["key"]
+    return found, record
+
+
+async def configuration_record(request: Request) -> Response:
+    """`GET /instances/{id}/configuration/{configId}`: one record."""
+    found = _record(request)
+    return found if isinstance(found, Response) else JSONResponse(found[1])
+
+
+async def patch_configuration(request: Request) -> Response:
+    """`PATCH /instances/{id}/configuration/{configId}` `{"propertyValue": ...}` (the record with a new value,
+    as the platform's tests send it): changes one key."""
+    got = _record(request)
+    if isinstance(got, Response):
+        return got
+    found, record = got
+    wanted, key = str(record["id"]), record["key"]
     try:
         raw = validation.as_object(await json_body(request))
         if "key" in raw and raw["key"] != key:
@@ -309,6 +328,7 @@ def _by_method(handlers: dict[str, Endpoint]) -> Endpoint:
 def routes() -> list[Route]:
     base = defaults.API_PREFIX + "/instances"
     one = base + "/{id}"
+    one_of_element = defaults.API_PREFIX + "/elements/{keyOrId}/instances/{id}"
     return [
         Route(
             base,
@@ -327,7 +347,16 @@ def routes() -> list[Route]:
             methods=["GET", "PUT", "PATCH", "DELETE"],
         ),
         Route(one + "/configuration", configuration, methods=["GET"]),
-        Route(one + "/configuration/{configId}", patch_configuration, methods=["PATCH"]),
+        Route(
+            one_of_element,
+            _by_method({"GET": get_instance, "PUT": replace, "PATCH": patch, "DELETE": delete}),
+            methods=["GET", "PUT", "PATCH", "DELETE"],
+        ),
+        Route(
+            one + "/configuration/{configId}",
+            _by_method({"GET": configuration_record, "PATCH": patch_configuration}),
+            methods=["GET", "PATCH"],
+        ),
         Route(one + "/enabled", enable, methods=["PUT", "DELETE"]),
         Route(one + "/events", events, methods=["GET"]),
     ]

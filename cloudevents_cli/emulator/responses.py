@@ -46,7 +46,7 @@ def element_defaults(elem: catalog.Element | None) -> dict[str, str | None]:
     """Every configuration key of the element with its default or null (what `fill_defaults` adds)."""
     if elem is None:
         return dict(EVENT_DEFAULTS)
-    defaults: dict[str, str | None] = {**EVENT_DEFAULTS, **dict.fromkeys(elem.required)}
+    defaults = dict(EVENT_DEFAULTS)
     if elem.poller:
         defaults[validation.POLLER_CONFIG] = json.dumps(elem.poller, separators=(",", ":"))
     if elem.objects:
