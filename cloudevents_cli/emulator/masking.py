@@ -13,6 +13,10 @@ Evidence (repo cloud-elements/devportal at dad3573, published instance responses
   (quickbase-create-instance.md), `intacct.session.id` (intacct-create-instance.md). The instance `token` is
   returned too (platform notes). `event.notification.signature.key` is only ever shown null: nothing shows it
   masked, so it is answered as stored.
+- a NetSuite ERP (netsuiteerpv2) instance response of 2019 embedded in a public Java test
+  (ParseInstanceResponse.java, package com.cloudelements.demo): `user.password` and
+  `event.notification.basic.password` masked; `consumer_key`, `consumer_secret`, `token_id`, `token_secret` in
+  clear; `event.notification.signature.key` empty.
 """
 
 from __future__ import annotations
