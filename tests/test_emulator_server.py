@@ -15,7 +15,11 @@ pytestmark = pytest.mark.slow
 
 BODY = {
     "element": {"key": "hubspotcrm"},
-    "configuration": {"oauth.api.secret": "very-secret-value", "event.notification.enabled": False},
+    "configuration": {
+        "oauth.api.secret": "oauth-secret-value",
+        "password": "very-secret-value",
+        "event.notification.enabled": False,
+    },
     "tags": ["t"],
     "name": "persisted",
 }
@@ -68,7 +72,9 @@ def test_db_survives_a_restart(start_emulator: Any, tmp_path: Path) -> None:
         found = c.get(f"/instances/{created['id']}")
         assert found.status_code == 200
         assert found.json()["name"] == "persisted"
-        assert found.json()["configuration"]["oauth.api.secret"] == "********"
+        assert found.json()["configuration"]["password"] == "********"
+        # the platform answers OAuth secrets as stored (emulator/masking.py has the evidence)
+        assert found.json()["configuration"]["oauth.api.secret"] == "oauth-secret-value"
         again = c.post("/instances", json=BODY).json()
     assert again["id"] > created["id"]
 
@@ -131,3 +137,25 @@ def test_latency(start_emulator: Any) -> None:
 def test_bad_options_are_usage_errors(cli: Any) -> None:
     result = cli("emulator", "--fail-rate", "2")
     assert result.exit_code == 2
+
+
+def test_a_db_file_from_an_older_emulator_still_opens(tmp_path: Path) -> None:
+    import sqlite3
+
+    from cloudevents_cli.emulator.store import Store
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE instances (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, element_key TEXT NOT NULL,"
+        " token TEXT NOT NULL, tags TEXT NOT NULL, configuration TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0,"
+        " created TEXT NOT NULL, updated TEXT NOT NULL)"
+    )
+    old.execute("INSERT INTO instances VALUES (7, 'kept', 'box', 'tok', '[]', '{}', 0, 'c', 'u')")
+    old.commit()
+    old.close()
+    store = Store(str(path))
+    found = store.get(7)
+    assert found is not None and found.name == "kept" and found.external_authentication == "none"
+    assert store.create("new", "box", [], {}, "initial").external_authentication == "initial"
+    store.close()

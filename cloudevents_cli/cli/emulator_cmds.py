@@ -79,6 +79,12 @@ def emulator(
         typer.Option("--ready-file", metavar="FILE", help="Write the base URL here once connections are accepted."),
     ] = None,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log each request on stderr.")] = False,
+    fill_defaults: Annotated[
+        bool,
+        typer.Option(
+            "--fill-defaults", help="Answer every configuration key of the element, with its default or null."
+        ),
+    ] = False,
 ) -> None:
     """Run the local platform emulator (instances API, event delivery, faults).
 
@@ -98,6 +104,7 @@ def emulator(
         latency_ms=latency_ms,
         rate_limit=rate_limit,
         seed=seed,
+        fill_defaults=fill_defaults,
     )
     demo = user_secret == _DEFAULT_USER and org_secret == _DEFAULT_ORG
 

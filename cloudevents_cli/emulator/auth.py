@@ -38,6 +38,7 @@ class AuthMiddleware:
         self.org_secret = org_secret
 
     def _failure(self, scope: Scope) -> str | None:
+        """Why the request is refused, or None; the Element token, if any, goes to `request.state.element_token`."""
         header = None
         for name, value in scope.get("headers", []):
             if name.lower() == b"authorization":
@@ -48,9 +49,10 @@ class AuthMiddleware:
         parsed = parse(header)
         if parsed is None:
             return "malformed Authorization header: expected 'User <user secret>, Organization <org secret>'"
-        user, org, _ = parsed
+        user, org, element = parsed
         if not (_same(user, self.user_secret) and _same(org, self.org_secret)):
             return "invalid user or organization secret"
+        scope.setdefault("state", {})["element_token"] = element
         return None
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:

@@ -42,14 +42,19 @@ def webhook_batches(
 
 
 def polled_resources(instance: Instance) -> dict[str, str]:
-    """Resource name -> id field, from the poller configuration or the element's default resource."""
+    """Resource name -> id field: from the poller configuration, `event.objects` (Salesforce family), the
+    element's default poller, or its default resource."""
     try:
         configured = validation.poller_resources(instance.configuration)
     except validation.Invalid:
         configured = None
+    elem = catalog.find(instance.element_key)
+    if not configured and elem is not None and elem.objects:
+        configured = {name: {"idField": "Id"} for name in validation.objects(instance.configuration)}
+    if not configured and elem is not None:
+        configured = elem.poller
     if configured:
         return {name: str(spec.get("idField", "id")) for name, spec in configured.items()}
-    elem = catalog.find(instance.element_key)
     return {elem.default_resource if elem else "objects": "id"}
 
 

@@ -35,8 +35,8 @@ def retry_wait(attempt: int, time_scale: float) -> float:
 
 
 def can_deliver(instance: Instance | None) -> bool:
-    if instance is None or instance.disabled:
-        return False
+    if instance is None or instance.disabled or not instance.configuration.get(validation.CALLBACK_URL):
+        return False  # events may be on without a callback URL (the platform stores that): nowhere to deliver
     try:
         return validation.events_enabled(instance.configuration)
     except validation.Invalid:

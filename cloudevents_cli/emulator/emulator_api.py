@@ -39,6 +39,8 @@ def _deliverable(instance: Instance) -> tuple[catalog.Element, str]:
         raise validation.Invalid(f"instance {instance.id} is disabled: enable it before triggering events")
     if not validation.events_enabled(instance.configuration):
         raise validation.Invalid(f"events are not enabled for instance {instance.id}")
+    if not instance.configuration.get(validation.CALLBACK_URL):
+        raise validation.Invalid(f"instance {instance.id} has no '{validation.CALLBACK_URL}' to deliver to")
     return elem, validation.vendor_type(elem, instance.configuration)
 
 
@@ -77,7 +79,7 @@ async def trigger(request: Request) -> Response:
     try:
         object_type, event_type, count, wait = _options(await json_body(request), elem)
     except validation.Invalid as err:
-        return responses.error(400, str(err))
+        return responses.invalid(err)
     if method == catalog.WEBHOOKS:
         batches = changes.webhook_batches(found, object_type, event_type, count, emu.rng)
     else:
@@ -103,7 +105,7 @@ async def poll(request: Request) -> Response:
         try:
             raw = validation.as_object(await json_body(request)).get("count")
         except validation.Invalid as err:
-            return responses.error(400, str(err))
+            return responses.invalid(err)
         count = raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else None
     summaries = await emu.poller.poll(found, wait=True, count=count)
     total = sum(s["count"] for s in summaries)

@@ -1,4 +1,10 @@
-"""The platform's instances API under /elements/api-v2."""
+"""The platform's instances API under /elements/api-v2.
+
+Besides `/instances` and `/instances/{id}`: `/elements/{keyOrId}/instances[/{id}]` (the element from the path,
+as the platform's own tests use it: repo varunpal72/churros, src/test/platform/elements/instances.js), and
+"this instance" through the `Element <token>` of the Authorization header: `GET|PATCH /instances` and
+`GET /instances/configuration` address the token's own instance.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +20,8 @@ from starlette.routing import Route
 
 from cloudevents_cli.emulator import catalog, defaults, responses, validation
 from cloudevents_cli.emulator.context import Emulator
+from cloudevents_cli.emulator.masking import MASK
 from cloudevents_cli.emulator.store import Instance
-from cloudevents_cli.redact import MASK
 
 NEXT_PAGE_HEADER = "elements-next-page-token"
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -26,38 +32,73 @@ def emulator_of(request: Request) -> Emulator:
     return emu
 
 
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 async def json_body(request: Request) -> Any:
+    content_type = request.headers.get("content-type")
     raw = await request.body()
+    if raw and content_type is not None and not _is_json(content_type):
+        raise validation.Unsupported(f"unsupported Content-Type '{content_type}': send application/json")
     try:
         return json.loads(raw or b"null")
     except ValueError:
         raise validation.Invalid("the request body is not valid JSON") from None
 
 
+def _answer(request: Request, inst: Instance) -> JSONResponse:
+    return JSONResponse(responses.instance(inst, fill=emulator_of(request).settings.fill_defaults))
+
+
 def find_instance(request: Request) -> Instance | Response:
+    """The instance of the path's `{id}`, or of the Element token when the path names none."""
+    if "id" not in request.path_params:
+        return _own_instance(request)
     raw = request.path_params["id"]
     try:
         instance_id = int(raw)
     except ValueError:
         return responses.error(404, f"no instance with id '{raw}'")
     found = emulator_of(request).store.get(instance_id)
+    path_key = request.path_params.get("keyOrId")
+    if found is not None and path_key is not None and catalog.find(path_key) != catalog.find(found.element_key):
+        found = None  # /elements/{keyOrId}/instances/{id} of another element
     if found is None:
         return responses.error(404, f"no instance with id {instance_id}")
     return found
 
 
-def _keep_masked(new: dict[str, str], old: dict[str, str]) -> dict[str, str]:
+def _element_token(request: Request) -> str | None:
+    token: str | None = getattr(request.state, "element_token", None)
+    return token
+
+
+def _own_instance(request: Request) -> Instance | Response:
+    token = _element_token(request)
+    if token is None:
+        return responses.error(400, "no instance id: give one in the path or send 'Element <token>' in Authorization")
+    found = emulator_of(request).store.by_token(token)
+    if found is None:
+        return responses.error(401, "invalid element token")
+    return found
+
+
+def _keep_masked(new: dict[str, str | None], old: dict[str, str]) -> dict[str, str | None]:
     """A masked value sent back ("********") keeps the stored secret."""
     return {k: (old[k] if v == MASK and k in old else v) for k, v in new.items()}
 
 
 async def create(request: Request) -> Response:
     try:
-        body = validation.parse_body(await json_body(request))
+        body = validation.parse_body(await json_body(request), request.path_params.get("keyOrId"))
     except validation.Invalid as err:
-        return responses.error(400, str(err))
-    inst = emulator_of(request).store.create(body.name, body.element.key, body.tags, body.configuration)
-    return JSONResponse(responses.instance(inst))
+        return responses.invalid(err)
+    inst = emulator_of(request).store.create(
+        body.name, body.element.key, body.tags, body.configuration, body.external_authentication
+    )
+    return _answer(request, inst)
 
 
 def _token(after: int) -> str:
@@ -76,8 +117,11 @@ def _after(token: str) -> int:
 
 
 async def list_instances(request: Request) -> Response:
+    if _element_token(request) is not None and "keyOrId" not in request.path_params:
+        return await get_instance(request)
     query = request.query_params
     try:
+        elem = _path_element(request)
         size_raw = query.get("pageSize", str(defaults.DEFAULT_PAGE_SIZE))
         try:
             size = int(size_raw)
@@ -88,25 +132,40 @@ async def list_instances(request: Request) -> Response:
         token = query.get("nextPage")
         after = _after(token) if token else 0
     except validation.Invalid as err:
-        return responses.error(400, str(err))
+        return responses.invalid(err)
     tags = query.getlist("tags[]") + query.getlist("tags")
-    page, more = emulator_of(request).store.page(after=after, limit=size, tags=tags, search=query.get("searchText"))
+    page, more = emulator_of(request).store.page(
+        after=after,
+        limit=size,
+        tags=tags,
+        search=query.get("searchText"),
+        element_key=elem.key if elem else None,
+    )
     headers = {NEXT_PAGE_HEADER: _token(page[-1].id)} if more and page else {}
-    return JSONResponse([responses.instance(i) for i in page], headers=headers)
+    fill = emulator_of(request).settings.fill_defaults
+    return JSONResponse([responses.instance(i, fill=fill) for i in page], headers=headers)
+
+
+def _path_element(request: Request) -> catalog.Element | None:
+    key = request.path_params.get("keyOrId")
+    if key is None:
+        return None
+    return validation.element({}, key)
 
 
 async def get_instance(request: Request) -> Response:
     found = find_instance(request)
     if isinstance(found, Response):
         return found
-    return JSONResponse(responses.instance(found))
+    return _answer(request, found)
 
 
-def _save(request: Request, instance_id: int, **fields: Any) -> Response:
+def _save(request: Request, found: Instance, **fields: Any) -> Response:
     """Store a PUT or PATCH and answer with the instance as the platform returns it."""
-    updated = emulator_of(request).store.update(instance_id, **fields)
+    fields.setdefault("external_authentication", found.external_authentication)
+    updated = emulator_of(request).store.update(found.id, **fields)
     assert updated is not None
-    return JSONResponse(responses.instance(updated))
+    return _answer(request, updated)
 
 
 async def replace(request: Request) -> Response:
@@ -115,14 +174,24 @@ async def replace(request: Request) -> Response:
         return found
     try:
         raw = validation.as_object(await json_body(request))
-        elem = validation.element(raw)
-        config = _keep_masked(validation.configuration(raw.get("configuration")), found.configuration)
+        elem = validation.element(raw, request.path_params.get("keyOrId"))
+        given = _keep_masked(validation.configuration(raw.get("configuration")), found.configuration)
+        config = validation.merged({}, given)
         validation.check(elem, config)
         name = validation.name(raw.get("name"))
         tags = validation.tags(raw.get("tags"))
+        external = validation.external_authentication(raw.get("externalAuthentication"))
     except validation.Invalid as err:
-        return responses.error(400, str(err))
-    return _save(request, found.id, name=name, element_key=elem.key, tags=tags, configuration=config)
+        return responses.invalid(err)
+    return _save(
+        request,
+        found,
+        name=name,
+        element_key=elem.key,
+        tags=tags,
+        configuration=config,
+        external_authentication=external,
+    )
 
 
 async def patch(request: Request) -> Response:
@@ -135,13 +204,26 @@ async def patch(request: Request) -> Response:
         if elem is None:
             raise validation.Invalid(f"unknown element key '{found.element_key}'")
         given = _keep_masked(validation.configuration(raw.get("configuration")), found.configuration)
-        config = {**found.configuration, **given}
+        config = validation.merged(found.configuration, given)
         validation.check(elem, config)
         name = validation.name(raw["name"]) if "name" in raw else found.name
         tags = validation.tags(raw["tags"]) if "tags" in raw else found.tags
+        external = (
+            validation.external_authentication(raw["externalAuthentication"])
+            if "externalAuthentication" in raw
+            else found.external_authentication
+        )
     except validation.Invalid as err:
-        return responses.error(400, str(err))
-    return _save(request, found.id, name=name, element_key=elem.key, tags=tags, configuration=config)
+        return responses.invalid(err)
+    return _save(
+        request,
+        found,
+        name=name,
+        element_key=elem.key,
+        tags=tags,
+        configuration=config,
+        external_authentication=external,
+    )
 
 
 async def delete(request: Request) -> Response:
@@ -152,11 +234,69 @@ async def delete(request: Request) -> Response:
     return JSONResponse({"id": found.id, "deleted": True})
 
 
+def _records(request: Request, inst: Instance) -> list[dict[str, Any]]:
+    fill = emulator_of(request).settings.fill_defaults
+    keys = list(responses.configuration(inst, fill=fill))
+    ids = emulator_of(request).store.configuration_ids(inst.id, keys)
+    return responses.configuration_records(inst, ids, fill=fill)
+
+
 async def configuration(request: Request) -> Response:
     found = find_instance(request)
     if isinstance(found, Response):
         return found
-    return JSONResponse(responses.masked_configuration(found.configuration))
+    return JSONResponse(_records(request, found))
+
+
+def _record(request: Request) -> tuple[Instance, dict[str, Any]] | Response:
+    found = find_instance(request)
+    if isinstance(found, Response):
+        return found
+    wanted = request.path_params["configId"]
+    record = next((r for r in _records(request, found) if str(r["id"]) == wanted), None)
+    if record is None:
+        return responses.error(404, f"no configuration record {wanted} for instance {found.id}")
+    return found, record
+
+
+async def configuration_record(request: Request) -> Response:
+    """`GET /instances/{id}/configuration/{configId}`: one record."""
+    found = _record(request)
+    return found if isinstance(found, Response) else JSONResponse(found[1])
+
+
+async def patch_configuration(request: Request) -> Response:
+    """`PATCH /instances/{id}/configuration/{configId}` `{"propertyValue": ...}` (the record with a new value,
+    as the platform's tests send it): changes one key."""
+    got = _record(request)
+    if isinstance(got, Response):
+        return got
+    found, record = got
+    wanted, key = str(record["id"]), record["key"]
+    try:
+        raw = validation.as_object(await json_body(request))
+        if "key" in raw and raw["key"] != key:
+            raise validation.Invalid(f"configuration record {wanted} is '{key}', not '{raw['key']}'")
+        if "propertyValue" not in raw:
+            raise validation.Invalid("'propertyValue' is required")
+        given = _keep_masked(validation.configuration({key: raw["propertyValue"]}), found.configuration)
+        config = validation.merged(found.configuration, given)
+        elem = catalog.find(found.element_key)
+        if elem is not None:
+            validation.check(elem, config)
+    except validation.Invalid as err:
+        return responses.invalid(err)
+    emulator_of(request).store.update(
+        found.id,
+        name=found.name,
+        element_key=found.element_key,
+        tags=found.tags,
+        configuration=config,
+        external_authentication=found.external_authentication,
+    )
+    updated = emulator_of(request).store.get(found.id)
+    assert updated is not None
+    return JSONResponse(next(r for r in _records(request, updated) if r["key"] == key))
 
 
 async def enable(request: Request) -> Response:
@@ -165,7 +305,7 @@ async def enable(request: Request) -> Response:
         return found
     updated = emulator_of(request).store.set_disabled(found.id, request.method == "DELETE")
     assert updated is not None
-    return JSONResponse(responses.instance(updated))
+    return _answer(request, updated)
 
 
 async def events(request: Request) -> Response:
@@ -188,14 +328,35 @@ def _by_method(handlers: dict[str, Endpoint]) -> Endpoint:
 def routes() -> list[Route]:
     base = defaults.API_PREFIX + "/instances"
     one = base + "/{id}"
+    one_of_element = defaults.API_PREFIX + "/elements/{keyOrId}/instances/{id}"
     return [
-        Route(base, _by_method({"GET": list_instances, "POST": create}), methods=["GET", "POST"]),
+        Route(
+            base,
+            _by_method({"GET": list_instances, "POST": create, "PATCH": patch}),
+            methods=["GET", "POST", "PATCH"],
+        ),
+        Route(base + "/configuration", configuration, methods=["GET"]),  # before /instances/{id}
+        Route(
+            defaults.API_PREFIX + "/elements/{keyOrId}/instances",
+            _by_method({"GET": list_instances, "POST": create}),
+            methods=["GET", "POST"],
+        ),
         Route(
             one,
             _by_method({"GET": get_instance, "PUT": replace, "PATCH": patch, "DELETE": delete}),
             methods=["GET", "PUT", "PATCH", "DELETE"],
         ),
         Route(one + "/configuration", configuration, methods=["GET"]),
+        Route(
+            one_of_element,
+            _by_method({"GET": get_instance, "PUT": replace, "PATCH": patch, "DELETE": delete}),
+            methods=["GET", "PUT", "PATCH", "DELETE"],
+        ),
+        Route(
+            one + "/configuration/{configId}",
+            _by_method({"GET": configuration_record, "PATCH": patch_configuration}),
+            methods=["GET", "PATCH"],
+        ),
         Route(one + "/enabled", enable, methods=["PUT", "DELETE"]),
         Route(one + "/events", events, methods=["GET"]),
     ]

@@ -21,7 +21,14 @@ CREATE TABLE IF NOT EXISTS instances (
     configuration TEXT NOT NULL,
     disabled INTEGER NOT NULL DEFAULT 0,
     created TEXT NOT NULL,
-    updated TEXT NOT NULL
+    updated TEXT NOT NULL,
+    external_authentication TEXT NOT NULL DEFAULT 'none'
+);
+CREATE TABLE IF NOT EXISTS configuration_ids (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    UNIQUE (instance_id, key)
 );
 CREATE TABLE IF NOT EXISTS deliveries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -58,6 +65,7 @@ class Instance:
     disabled: bool
     created: str
     updated: str
+    external_authentication: str = "none"
 
 
 def _instance(row: sqlite3.Row) -> Instance:
@@ -71,6 +79,7 @@ def _instance(row: sqlite3.Row) -> Instance:
         disabled=bool(row["disabled"]),
         created=row["created"],
         updated=row["updated"],
+        external_authentication=row["external_authentication"],
     )
 
 
@@ -86,6 +95,9 @@ class Store:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.executescript(_SCHEMA)
+        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(instances)")}
+        if "external_authentication" not in columns:  # a --db file written by an older emulator
+            self._db.execute("ALTER TABLE instances ADD COLUMN external_authentication TEXT NOT NULL DEFAULT 'none'")
 
     def close(self) -> None:
         with self._lock:
@@ -105,13 +117,20 @@ class Store:
             return row
 
     # -- instances ------------------------------------------------------------------------------------------
-    def create(self, name: str, element_key: str, tags: list[str], configuration: dict[str, str]) -> Instance:
+    def create(
+        self,
+        name: str,
+        element_key: str,
+        tags: list[str],
+        configuration: dict[str, str],
+        external_authentication: str = "none",
+    ) -> Instance:
         stamp = now_iso()
         with self._lock:
             cur = self._exec(
                 "INSERT INTO instances"
-                " (name, element_key, token, tags, configuration, disabled, created, updated)"
-                " VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                " (name, element_key, token, tags, configuration, disabled, created, updated, external_authentication)"
+                " VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)",
                 (
                     name,
                     element_key,
@@ -120,6 +139,7 @@ class Store:
                     json.dumps(configuration),
                     stamp,
                     stamp,
+                    external_authentication,
                 ),
             )
             new_id = cur.lastrowid
@@ -132,6 +152,20 @@ class Store:
         row = self._one("SELECT * FROM instances WHERE id = ?", (instance_id,))
         return _instance(row) if row else None
 
+    def by_token(self, token: str) -> Instance | None:
+        row = self._one("SELECT * FROM instances WHERE token = ?", (token,))
+        return _instance(row) if row else None
+
+    def configuration_ids(self, instance_id: int, keys: list[str]) -> dict[str, int]:
+        """Stable ids of an instance's configuration records (`/instances/{id}/configuration/{configId}`)."""
+        with self._lock:
+            for key in keys:
+                self._exec(
+                    "INSERT OR IGNORE INTO configuration_ids (instance_id, key) VALUES (?, ?)", (instance_id, key)
+                )
+            rows = self._rows("SELECT id, key FROM configuration_ids WHERE instance_id = ?", (instance_id,))
+        return {r["key"]: r["id"] for r in rows if r["key"] in keys}
+
     def all(self) -> list[Instance]:
         return [_instance(r) for r in self._rows("SELECT * FROM instances ORDER BY id")]
 
@@ -139,11 +173,15 @@ class Store:
         row = self._one("SELECT COUNT(*) FROM instances")
         return int(row[0]) if row else 0
 
-    def page(self, *, after: int, limit: int, tags: list[str], search: str | None) -> tuple[list[Instance], bool]:
+    def page(
+        self, *, after: int, limit: int, tags: list[str], search: str | None, element_key: str | None = None
+    ) -> tuple[list[Instance], bool]:
         """Instances with id > after that match, at most `limit`, and whether more follow."""
         matching: list[Instance] = []
         for row in self._rows("SELECT * FROM instances WHERE id > ? ORDER BY id", (after,)):
             inst = _instance(row)
+            if element_key is not None and inst.element_key != element_key:
+                continue
             if not all(t in inst.tags for t in tags):
                 continue
             if search and search.lower() not in inst.name.lower():
@@ -154,11 +192,27 @@ class Store:
         return matching[:limit], len(matching) > limit
 
     def update(
-        self, instance_id: int, *, name: str, element_key: str, tags: list[str], configuration: dict[str, str]
+        self,
+        instance_id: int,
+        *,
+        name: str,
+        element_key: str,
+        tags: list[str],
+        configuration: dict[str, str],
+        external_authentication: str,
     ) -> Instance | None:
         self._exec(
-            "UPDATE instances SET name = ?, element_key = ?, tags = ?, configuration = ?, updated = ? WHERE id = ?",
-            (name, element_key, json.dumps(tags), json.dumps(configuration), now_iso(), instance_id),
+            "UPDATE instances SET name = ?, element_key = ?, tags = ?, configuration = ?, external_authentication = ?,"
+            " updated = ? WHERE id = ?",
+            (
+                name,
+                element_key,
+                json.dumps(tags),
+                json.dumps(configuration),
+                external_authentication,
+                now_iso(),
+                instance_id,
+            ),
         )
         return self.get(instance_id)
 
@@ -176,6 +230,7 @@ class Store:
             for delivery_id in ids:
                 self._exec("DELETE FROM attempts WHERE delivery_id = ?", (delivery_id,))
             self._exec("DELETE FROM deliveries WHERE instance_id = ?", (instance_id,))
+            self._exec("DELETE FROM configuration_ids WHERE instance_id = ?", (instance_id,))
             return cur.rowcount > 0
 
     # -- delivery records -----------------------------------------------------------------------------------

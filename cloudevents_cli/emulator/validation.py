@@ -16,11 +16,26 @@ CALLBACK_URL = "event.notification.callback.url"
 REFRESH = "event.poller.refresh_interval"
 POLLER_CONFIG = "event.poller.configuration"
 SIGNATURE_KEY = "event.notification.signature.key"
+OBJECTS = "event.objects"
 VENDOR_TYPES = {"polling": catalog.POLLING, "webhooks": catalog.WEBHOOKS, "webhook": catalog.WEBHOOKS}
 
 
 class Invalid(Exception):
-    """The body is not acceptable: answered with 400 and this message (never a configuration value)."""
+    """The body is not acceptable: answered with `status` (400) and this message (never a configuration value)."""
+
+    status = 400
+
+
+class NotFound(Invalid):
+    """The path names an element the platform does not know (404)."""
+
+    status = 404
+
+
+class Unsupported(Invalid):
+    """A body that is not JSON by its Content-Type (415, as the platform answers)."""
+
+    status = 415
 
 
 @dataclass
@@ -29,6 +44,7 @@ class InstanceBody:
     name: str
     tags: list[str] = field(default_factory=list)
     configuration: dict[str, str] = field(default_factory=dict)
+    external_authentication: str = "none"
 
 
 def as_object(body: Any) -> dict[str, Any]:
@@ -37,8 +53,10 @@ def as_object(body: Any) -> dict[str, Any]:
     return body
 
 
-def to_string(key: str, value: Any) -> str:
-    """A configuration value as the platform stores it."""
+def to_string(key: str, value: Any) -> str | None:
+    """A configuration value as the platform stores it (None: not set)."""
+    if value is None:
+        return None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -51,15 +69,32 @@ def to_string(key: str, value: Any) -> str:
         return value
     if key == POLLER_CONFIG and isinstance(value, dict):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    raise Invalid(f"configuration value of '{key}' must be a string, number or boolean")
+    raise Invalid(f"configuration value of '{key}' must be a string, number, boolean or null")
 
 
-def configuration(raw: Any) -> dict[str, str]:
+def configuration(raw: Any) -> dict[str, str | None]:
+    """The configuration as sent, values as strings; None (null) means "not set" and unsets a key."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         raise Invalid("'configuration' must be an object")
     return {str(k): to_string(str(k), v) for k, v in raw.items()}
+
+
+def merged(stored: dict[str, str], given: dict[str, str | None]) -> dict[str, str]:
+    """`given` over `stored`; a null unsets the key."""
+    out = {**stored, **{k: v for k, v in given.items() if v is not None}}
+    for key in [k for k, v in given.items() if v is None]:
+        out.pop(key, None)
+    return out
+
+
+def external_authentication(raw: Any) -> str:
+    if raw is None:
+        return "none"
+    if not isinstance(raw, str) or not raw:
+        raise Invalid("'externalAuthentication' must be a string")
+    return raw
 
 
 def tags(raw: Any) -> list[str]:
@@ -76,25 +111,27 @@ def name(raw: Any) -> str:
     return raw
 
 
-def element(body: dict[str, Any]) -> catalog.Element:
+def element(body: dict[str, Any], path_key: str | None = None) -> catalog.Element:
+    """The element named by the body, or by the path (`/elements/{keyOrId}/instances`) when given."""
     ref = body.get("element")
-    key = ref.get("key") if isinstance(ref, dict) else None
+    key = path_key or (ref.get("key") if isinstance(ref, dict) else None)
     if not isinstance(key, str) or not key:
         raise Invalid("'element.key' is required")
     found = catalog.find(key)
     if found is None:
-        raise Invalid(f"unknown element key '{key}'")
+        raise (NotFound if path_key else Invalid)(f"unknown element key '{key}'")
     return found
 
 
-def parse_body(body: Any) -> InstanceBody:
-    """A POST/PUT body, checked and normalised."""
+def parse_body(body: Any, path_key: str | None = None) -> InstanceBody:
+    """A POST/PUT body, checked and normalised (null configuration values dropped: nothing to store)."""
     obj = as_object(body)
     parsed = InstanceBody(
-        element=element(obj),
+        element=element(obj, path_key),
         name=name(obj.get("name")),
         tags=tags(obj.get("tags")),
-        configuration=configuration(obj.get("configuration")),
+        configuration=merged({}, configuration(obj.get("configuration"))),
+        external_authentication=external_authentication(obj.get("externalAuthentication")),
     )
     check(parsed.element, parsed.configuration)
     return parsed
@@ -132,6 +169,8 @@ def refresh_interval(config: dict[str, str]) -> float | None:
 
 
 def poller_resources(config: dict[str, str]) -> dict[str, dict[str, Any]] | None:
+    """The resources polled; "{}" (what the platform answers when none are set) and an empty resource `{}`
+    (docs/elements/revel/events.md) are accepted."""
     raw = config.get(POLLER_CONFIG)
     if raw is None:
         return None
@@ -139,11 +178,13 @@ def poller_resources(config: dict[str, str]) -> dict[str, dict[str, Any]] | None
         parsed = json.loads(raw)
     except ValueError:
         raise Invalid(f"'{POLLER_CONFIG}' is not a JSON object") from None
-    if not isinstance(parsed, dict) or not parsed:
-        raise Invalid(f"'{POLLER_CONFIG}' must be an object with at least one resource")
+    if not isinstance(parsed, dict):
+        raise Invalid(f"'{POLLER_CONFIG}' must be an object of resources")
     for resource, spec in parsed.items():
         if not isinstance(spec, dict):
             raise Invalid(f"'{POLLER_CONFIG}' resource '{resource}' must be an object")
+        if not spec:
+            continue
         for needed in ("url", "idField"):
             if not isinstance(spec.get(needed), str) or not spec[needed]:
                 raise Invalid(f"'{POLLER_CONFIG}' resource '{resource}' needs '{needed}'")
@@ -151,8 +192,9 @@ def poller_resources(config: dict[str, str]) -> dict[str, dict[str, Any]] | None
 
 
 def _check_callback(url: str | None) -> None:
+    """Optional (platform notes: production code enables polling without one); when given, absolute."""
     if not url:
-        raise Invalid(f"events are enabled but '{CALLBACK_URL}' is missing")
+        return
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise Invalid(f"'{CALLBACK_URL}' must be an absolute http(s) URL")
@@ -171,3 +213,8 @@ def check(elem: catalog.Element, config: dict[str, str]) -> None:
     poller_resources(config)
     if enabled:
         _check_callback(config.get(CALLBACK_URL))
+
+
+def objects(config: dict[str, str]) -> list[str]:
+    """`event.objects` as a list (the Salesforce family's resources)."""
+    return [o.strip() for o in config.get(OBJECTS, "").split(",") if o.strip()]
