@@ -32,14 +32,9 @@ def explain(
         close = keys.suggest(key or "")
         hint = f"did you mean '{close}'?" if close else "run 'cloudevents explain' to list them all"
         raise UsageError(f"no event key matches '{key}'; {hint}")
-    if out.fmt == "table":
-        out.table(
-            COLUMNS,
-            [(k.ui_label, k.dotted_key, k.definition_key, k.type, k.default, k.description) for k in found],
-        )
-        return
-    doc = {"keys": [k.as_dict() for k in found]}
-    if out.fmt == "json":
-        out.json(doc)
-    else:
-        out.yaml(doc)
+    out.emit(
+        {"keys": [k.as_dict() for k in found]},
+        table=lambda doc: out.table(
+            COLUMNS, [(k.ui_label, k.dotted_key, k.definition_key, k.type, k.default, k.description) for k in found]
+        ),
+    )
