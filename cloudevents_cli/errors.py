@@ -25,9 +25,9 @@ class ExitCode(IntEnum):
 
 
 def worst(codes: Iterable[ExitCode | int]) -> ExitCode:
-    """Combine the exit codes of a batch: the highest of 3-6 wins, then 1, then 0."""
+    """Combine the exit codes of a batch: the highest failure (2-6, 70) wins, then 1, then 0."""
     codes = list(codes)
-    failing = [c for c in codes if 3 <= c <= 6]
+    failing = [c for c in codes if c not in (ExitCode.OK, ExitCode.NO)]
     if failing:
         return ExitCode(max(failing))
     if any(c == ExitCode.NO for c in codes):
