@@ -142,10 +142,7 @@ class Output:
         short). `table` and `ids` say how the masked document shows as a table / as ids; `views` render other
         formats (-o github) or replace the encoding of one.
         """
-        if envelope:
-            doc = {"schema_version": SCHEMA_VERSION, **{k: v for k, v in doc.items() if k != "schema_version"}}
-        if not reveal:
-            doc = redact.mask_document(doc, data=not envelope, extra=secrets)
+        doc = _document(doc, envelope=envelope, reveal=reveal, secrets=secrets)
         view = (views or {}).get(self.fmt)
         if view is not None:
             view(doc)
@@ -161,7 +158,7 @@ class Output:
 
     def emit_line(self, doc: dict[str, Any], *, table: Callable[[Any], None]) -> None:
         """One record of a stream (`listen`): one compact JSON document a line with -o json, else `table(doc)`."""
-        doc = redact.mask_document({"schema_version": SCHEMA_VERSION, **doc})
+        doc = _document(doc)
         if self.fmt == "json":
             self.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
             self.stdout.flush()
@@ -229,6 +226,13 @@ class Output:
         ) as bar:
             task = bar.add_task(label, total=total)
             yield _Advance(bar, task)
+
+
+def _document(doc: Any, *, envelope: bool = True, reveal: bool = False, secrets: Iterable[str] = ()) -> Any:
+    """The document as shown: `schema_version` first (with `envelope`), secrets masked (unless `reveal`)."""
+    if envelope:
+        doc = {"schema_version": SCHEMA_VERSION, **{k: v for k, v in doc.items() if k != "schema_version"}}
+    return doc if reveal else redact.mask_document(doc, data=not envelope, extra=secrets)
 
 
 def _cell(value: Any) -> str:

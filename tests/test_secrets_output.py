@@ -123,11 +123,17 @@ def test_offline_commands(run: Any, defs: Path) -> None:
         assert bodies[1]["configuration"]["password"] == redact.MASK
         assert bodies[0]["configuration"]["event.notification.callback.url"] == URL
 
-    res = run("create", str(defs), "--dry-run", "-o", "json")
-    assert res.exit_code == 0, res.stderr
-    doc = parsed(res)
-    assert doc["results"][0]["source"] == f"{defs}#1"
-    assert doc["results"][1]["body"]["configuration"]["event.notification.callback.url"] == URL
+    for fmt in ("json", "yaml"):
+        res = run("create", str(defs), "--dry-run", "-o", fmt)
+        assert res.exit_code == 0, res.stderr
+        doc = parsed(res, fmt)
+        assert doc["results"][0]["source"] == f"{defs}#1"
+        assert doc["results"][1]["body"]["configuration"]["event.notification.callback.url"] == URL
+
+    wrong = "sha256=" + "A" * 43 + "="
+    res = run("verify", "--signature-key", SIG, "--signature", wrong, str(defs), "-o", "json", connect=False)
+    assert res.exit_code == 1, res.stderr
+    assert parsed(res)["valid"] is False
 
 
 def test_show_secrets_still_reveals(run: Any, defs: Path) -> None:
@@ -144,6 +150,7 @@ def test_platform_commands(run: Any, defs: Path, tmp_path: Path) -> None:
     assert [r["name"] for r in doc["results"]] == list(NAMES)
     assert doc["results"][0]["source"] == f"{defs}#1"
 
+    assert parsed(run("list", "-o", "yaml"), "yaml")["instances"][1]["name"] == NAMES[1]
     res = run("list", "-o", "json")
     instances = parsed(res)["instances"]
     assert [i["name"] for i in instances] == list(NAMES)
@@ -206,3 +213,33 @@ def test_a_short_signature_key_leaves_the_warning_whole(run: Any, defs: Path) ->
     body = json.loads(res.stdout)[0]
     assert body["configuration"]["event.notification.signature.key"] == redact.MASK
     assert "short" not in set(strings(json.loads(res.stdout)))
+
+
+def test_mask_document_by_field_and_whole_value() -> None:
+    redact.register(PW, SIG)
+    doc = {
+        "code": "not-found",  # the tool's own fields keep their names' values
+        "dotted_key": "event.notification.signature.key",
+        "names": [PW, "acme-x", f"{SIG}!"],
+        "results": [{"error": {"code": "auth", "message": "m"}, "body": {"providerData": {"code": "c0de"}}}],
+        "instances": [{"token": "t0k3n", "configuration": {"password": "p", "username": PW}}],
+    }
+    masked = redact.mask_document(doc)
+    assert masked["code"] == "not-found" and masked["dotted_key"] == doc["dotted_key"]
+    assert masked["names"] == [redact.MASK, "acme-x", f"{SIG}!"]
+    assert masked["results"][0]["error"]["code"] == "auth"
+    assert masked["results"][0]["body"]["providerData"]["code"] == redact.MASK
+    assert masked["instances"][0] == {
+        "token": redact.MASK,
+        "configuration": {"password": redact.MASK, "username": redact.MASK},
+    }
+    assert redact.mask_document({"password": "p"}, data=True) == {"password": redact.MASK}  # a request body
+
+
+def test_only_messages_that_quote_foreign_text_are_scrubbed() -> None:
+    from cloudevents_cli.errors import PlatformError, Unreachable, UsageError
+
+    redact.register(PW)
+    assert PlatformError("HTTP 400: bad password acme").message == "HTTP 400: bad password ********"
+    assert Unreachable("ConnectError: acme").message == "ConnectError: ********"
+    assert UsageError("no profile acme-prod").message == "no profile acme-prod"
