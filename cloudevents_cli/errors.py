@@ -1,11 +1,13 @@
 """The exception hierarchy and the exit codes: the one place that maps one to the other.
 
-Core code raises these; only the CLI layer turns them into a message and an exit code.
-Messages must never carry a secret: build them from names, ids and statuses, not values.
+Core code raises these; only the CLI layer turns them into a message and an exit code (`batch_code` for the
+results of a batch). Messages must never carry a secret: build them from names, ids and statuses, not values;
+the messages that quote the platform or a library are scrubbed of registered secret values when built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
 from typing import Any
 
@@ -22,9 +24,10 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
-def worst(codes: list[ExitCode] | list[int]) -> ExitCode:
-    """Combine the exit codes of a batch: the highest of 3-6 wins, then 1, then 0."""
-    failing = [c for c in codes if 3 <= c <= 6]
+def worst(codes: Iterable[ExitCode | int]) -> ExitCode:
+    """Combine the exit codes of a batch: the highest failure (2-6, 70) wins, then 1, then 0."""
+    codes = list(codes)
+    failing = [c for c in codes if c not in (ExitCode.OK, ExitCode.NO)]
     if failing:
         return ExitCode(max(failing))
     if any(c == ExitCode.NO for c in codes):
@@ -32,13 +35,45 @@ def worst(codes: list[ExitCode] | list[int]) -> ExitCode:
     return ExitCode.OK
 
 
+def result_code(action: str, error: CloudEventsError | None = None) -> ExitCode:
+    """The exit code of one result of a batch (platform/operations.Result: its action and error)."""
+    if action == "invalid":
+        return ExitCode.INVALID
+    if action == "unknown":
+        return ExitCode.UNREACHABLE
+    if action == "failed":
+        return error.exit_code if error is not None else ExitCode.INTERNAL
+    return ExitCode.OK
+
+
+def batch_code(results: Iterable[Any], *, invalid_input: bool = False, diff: bool = False) -> ExitCode:
+    """The exit code of a create/apply/diff/delete run, from its results alone.
+
+    `invalid_input`: some input failed to load (it has no result); `diff`: a pending change answers "no" (1).
+    """
+    results = list(results)
+    codes = [result_code(r.action, r.error) for r in results]
+    if invalid_input:
+        codes.append(ExitCode.INVALID)
+    if diff and any(r.action in ("would-create", "would-update") for r in results):
+        codes.append(ExitCode.NO)
+    return worst(codes)
+
+
 class CloudEventsError(Exception):
     """Base of every error the tool expects. `str(err)` is the one-line message."""
 
     exit_code: ExitCode = ExitCode.INTERNAL
     code: str = "error"
+    # The message quotes text of foreign origin (the platform's answer, a library's exception): registered secret
+    # values are scrubbed from it here, the last resort of redact.py. The tool's own messages are left as built.
+    quotes_foreign_text = False
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
+        if self.quotes_foreign_text:
+            from cloudevents_cli import redact
+
+            message = redact.scrub(message)
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -69,6 +104,7 @@ class PlatformError(CloudEventsError):
 
     exit_code = ExitCode.REJECTED
     code = "rejected"
+    quotes_foreign_text = True
 
     def __init__(
         self,
@@ -93,6 +129,7 @@ class Unreachable(CloudEventsError):
 
     exit_code = ExitCode.UNREACHABLE
     code = "unreachable"
+    quotes_foreign_text = True
 
 
 class OutcomeUnknown(Unreachable):

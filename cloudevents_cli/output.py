@@ -1,7 +1,9 @@
-"""The one place that prints: tables, JSON, YAML, ids, messages. Everything shown passes `redact`.
+"""The one place that prints: tables, JSON, YAML, ids, messages.
 
-Data goes to stdout; progress, warnings, errors and logs go to stderr. JSON is never wrapped or coloured and
-always carries `schema_version`. Untrusted text is never read as rich markup.
+Data goes to stdout through `Output.emit`, which adds `schema_version` and masks secrets on the data before it is
+encoded (redact.py); progress, warnings, errors and logs go to stderr. The tool's own messages never carry secret
+values, so they are printed as they are. JSON is never wrapped or coloured. Untrusted text is never read as rich
+markup.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -34,6 +36,12 @@ def colour_wanted(mode: str, stream: TextIO) -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def terminal_columns() -> int | None:
+    """COLUMNS when it is a positive number; None (unset) for 0, an empty value or anything else."""
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
 
 
 def to_json(doc: Any) -> str:
@@ -84,9 +92,11 @@ class Output:
         # Off a terminal (CI logs, files, pipes) rich would fold tables at 80 columns: let them be as wide as
         # their content instead, unless COLUMNS says otherwise.
         is_tty = bool(getattr(stream, "isatty", lambda: False)())
-        width = None if is_tty or os.environ.get("COLUMNS") else LOG_WIDTH
+        columns = terminal_columns()
+        width = columns or (None if is_tty else LOG_WIDTH)
         return Console(
             width=width,
+            _environ={k: v for k, v in os.environ.items() if k != "COLUMNS"},
             file=stream,
             markup=False,
             emoji=False,
@@ -114,68 +124,72 @@ class Output:
         return bool(getattr(self.stderr, "isatty", lambda: False)())
 
     # -- data on stdout -------------------------------------------------------------------------------------
-    def json(self, doc: dict[str, Any]) -> None:
-        """A JSON document on stdout, with schema_version first. Never coloured or wrapped."""
-        full = {"schema_version": SCHEMA_VERSION, **{k: v for k, v in doc.items() if k != "schema_version"}}
-        self.stdout.write(redact.scrub(to_json(full)) + "\n")
-        self.stdout.flush()
+    def emit(
+        self,
+        doc: Any,
+        *,
+        table: Callable[[Any], None] | None = None,
+        ids: Callable[[Any], Iterable[Any]] | None = None,
+        views: Mapping[str, Callable[[Any], None]] | None = None,
+        envelope: bool = True,
+        reveal: bool = False,
+        secrets: Iterable[str] = (),
+    ) -> None:
+        """A command's data on stdout, in the run's format: every command's json/yaml/id/table goes through here.
 
-    def json_line(self, doc: dict[str, Any]) -> None:
-        """One compact JSON document a line (streams such as `listen -o json`)."""
-        full = {"schema_version": SCHEMA_VERSION, **{k: v for k, v in doc.items() if k != "schema_version"}}
-        self.stdout.write(redact.scrub(json.dumps(full, ensure_ascii=False, default=str)) + "\n")
-        self.stdout.flush()
-
-    def raw_json(self, doc: Any, *, reveal: bool = False) -> None:
-        """A JSON value exactly as given (request bodies, schemas): no schema_version added.
-
-        `reveal` (the user's --show-secrets) skips the masking of registered secret values.
+        The document gets `schema_version` first (unless `envelope` is False: a request body or a schema printed
+        as it is), then its secrets are masked on the data before anything is encoded (unless `reveal`: the
+        user's --show-secrets); `secrets` adds values to mask in this document only (a definition's own, however
+        short). `table` and `ids` say how the masked document shows as a table / as ids; `views` render other
+        formats (-o github) or replace the encoding of one.
         """
-        text = to_json(doc)
-        self.stdout.write((text if reveal else redact.scrub(text)) + "\n")
+        doc = _document(doc, envelope=envelope, reveal=reveal, secrets=secrets)
+        view = (views or {}).get(self.fmt)
+        if view is not None:
+            view(doc)
+        elif self.fmt == "table" and table is not None:
+            table(doc)
+        elif self.fmt == "id" and ids is not None:
+            self.stdout.write("".join(f"{value}\n" for value in ids(doc) if value is not None))
+        elif self.fmt == "yaml":
+            self.stdout.write(to_yaml(doc))
+        else:
+            self.stdout.write(to_json(doc) + "\n")
         self.stdout.flush()
 
-    def yaml(self, doc: Any, *, reveal: bool = False) -> None:
-        text = to_yaml(doc)
-        self.stdout.write(text if reveal else redact.scrub(text))
-        self.stdout.flush()
+    def emit_line(self, doc: dict[str, Any], *, table: Callable[[Any], None]) -> None:
+        """One record of a stream (`listen`): one compact JSON document a line with -o json, else `table(doc)`."""
+        doc = _document(doc)
+        if self.fmt == "json":
+            self.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
+            self.stdout.flush()
+        else:
+            table(doc)
 
     def text(self, text: str) -> None:
-        """Plain text on stdout (generated files, completion scripts)."""
-        self.stdout.write(redact.scrub(text))
+        """Plain text on stdout (generated files, completion scripts, a table's lines)."""
+        self.stdout.write(text)
         if not text.endswith("\n"):
             self.stdout.write("\n")
         self.stdout.flush()
 
-    def ids(self, ids: Sequence[Any]) -> None:
-        for value in ids:
-            if value is not None:
-                self.stdout.write(f"{value}\n")
-        self.stdout.flush()
-
-    def table(
-        self,
-        columns: Sequence[str],
-        rows: Sequence[Sequence[Any]],
-        *,
-        title: str | None = None,
-        styles: dict[str, str] | None = None,
-    ) -> None:
+    def table(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None) -> None:
+        """A table of cells taken from a masked document (see `emit`)."""
         from rich.table import Table
         from rich.text import Text
 
         table = Table(title=title, show_lines=False, header_style="bold", title_justify="left")
         for name in columns:
-            table.add_column(name, overflow="fold", style=(styles or {}).get(name))
+            table.add_column(name, overflow="fold")
         for row in rows:
-            table.add_row(*(Text(redact.scrub(_cell(v))) for v in row))
+            table.add_row(*(Text(_cell(v)) for v in row))
         self.out.print(table)
 
     # -- messages on stderr ---------------------------------------------------------------------------------
     def _say(self, text: str, style: str | None = None) -> None:
         from rich.text import Text
 
-        self.err.print(Text(redact.scrub(text), style=style or ""), soft_wrap=True)
+        self.err.print(Text(text, style=style or ""), soft_wrap=True)
 
     def info(self, text: str) -> None:
         if not self.quiet:
@@ -213,6 +227,13 @@ class Output:
         ) as bar:
             task = bar.add_task(label, total=total)
             yield _Advance(bar, task)
+
+
+def _document(doc: Any, *, envelope: bool = True, reveal: bool = False, secrets: Iterable[str] = ()) -> Any:
+    """The document as shown: `schema_version` first (with `envelope`), secrets masked (unless `reveal`)."""
+    if envelope:
+        doc = {"schema_version": SCHEMA_VERSION, **{k: v for k, v in doc.items() if k != "schema_version"}}
+    return doc if reveal else redact.mask_document(doc, data=not envelope, extra=secrets)
 
 
 def _cell(value: Any) -> str:

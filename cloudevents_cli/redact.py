@@ -1,9 +1,14 @@
 """Secrets: which keys are secret, which values are secret, and how they are masked.
 
-Two rules, applied everywhere something is shown:
-- by key name: a key that names a password, secret, token, key or code is masked;
-- by origin: a value that came from `${env:}` / `${file:}`, or a user/org secret, is registered here and
-  masked wherever it appears, in data and in text (error messages, logs).
+Masking works on data, before it is encoded, by whole fields:
+- by key name: in platform data (instances, request bodies), a key that names a password, secret, token, key
+  or code has its value masked;
+- by value: a value that came from `${env:}` / `${file:}`, a secret flag, or a user/org secret is registered
+  here, and a string EQUAL to a registered value is masked wherever it appears. Never a substring: a password
+  `acme` leaves the instance `acme-hubspot` as it is.
+The tool's own messages are built from names, ids and statuses, never from values, so they are not rewritten.
+`scrub` is the last resort for text of foreign origin (library exception strings, tracebacks, logged URLs):
+there every occurrence of a registered value is replaced.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ MASK = "********"
 _SECRET_WORDS = {"password", "passwd", "pwd", "secret", "token", "key", "apikey", "code", "credentials", "credential"}
 _NOT_SECRET_KEYS = {"element.key", "elementKey", "key", "event.vendor.type", "idField", "id_field", "eventKey"}
 _SPLIT = re.compile(r"[._\-\s]+|(?<=[a-z0-9])(?=[A-Z])")
+# The fields of the tool's own documents that hold platform data, where the key rule applies.
+DATA_FIELDS = frozenset({"instances", "body", "before", "after"})
 
 _registered: set[str] = set()
 _pattern: re.Pattern[str] | None = None
-# Shorter values would mask ordinary words; they are still masked by key name.
+# Shorter values would mask ordinary values ("15", "true"); they are still masked by key name.
 MIN_SECRET_LENGTH = 4
 
 
@@ -62,41 +69,43 @@ def clear() -> None:
 
 
 def scrub(text: str) -> str:
-    """Replace every registered secret value inside a text."""
+    """Text of foreign origin with every registered secret value inside it replaced (the last resort)."""
     if _pattern is None or not text:
         return text
     return _pattern.sub(MASK, text)
 
 
-def mask(obj: Any, extra: Iterable[str] = (), *, parent_key: str = "") -> Any:
-    """A copy of a JSON-like value with secrets masked by key name and by value.
+def mask(obj: Any, extra: Iterable[str] = ()) -> Any:
+    """A copy of platform data (an instance, a request body) with secrets masked by key name and by value.
 
     `extra` adds secret values for this call only (e.g. a definition's own interpolated values).
     """
-    extra_set = {v for v in extra if isinstance(v, str)}
-    return _mask(obj, extra_set, parent_key)
+    return _mask(obj, _values(extra), data=True)
 
 
-def _mask(obj: Any, extra: set[str], parent_key: str) -> Any:
+def _values(extra: Iterable[str]) -> set[str]:
+    return {v for v in extra if isinstance(v, str) and v != ""}
+
+
+def mask_document(doc: Any, *, data: bool = False, extra: Iterable[str] = ()) -> Any:
+    """A copy of one of the tool's documents, ready to encode: registered values masked everywhere, secret keys
+    masked inside its platform data (`DATA_FIELDS`), or everywhere when the document is platform data itself
+    (`data`: a request body)."""
+    return _mask(doc, _values(extra), data=data)
+
+
+def _mask(obj: Any, extra: set[str], *, data: bool) -> Any:
     if isinstance(obj, dict):
         out: dict[Any, Any] = {}
         for k, v in obj.items():
             key = str(k)
-            if key == "key" and parent_key == "element":
-                out[k] = v
-            elif is_secret_key(key) and v is not None and not isinstance(v, (dict, list, bool)):
-                out[k] = MASK if v != "" else v
+            if data and is_secret_key(key) and v not in (None, "") and not isinstance(v, (dict, list, bool)):
+                out[k] = MASK
             else:
-                out[k] = _mask(v, extra, key)
+                out[k] = _mask(v, extra, data=data or key in DATA_FIELDS)
         return out
     if isinstance(obj, list):
-        return [_mask(v, extra, parent_key) for v in obj]
-    if isinstance(obj, str):
-        if obj in extra or obj in _registered:
-            return MASK
-        if extra:
-            for value in extra:
-                if len(value) >= MIN_SECRET_LENGTH and value in obj:
-                    obj = obj.replace(value, MASK)
-        return scrub(obj)
+        return [_mask(v, extra, data=data) for v in obj]
+    if isinstance(obj, str) and (obj in extra or obj in _registered):
+        return MASK
     return obj

@@ -301,3 +301,41 @@ def test_colour_follows_no_color_force_color_and_the_flag(cli: Any, tmp_path: Pa
     assert "\x1b[" not in cli("validate", str(f), env={"NO_COLOR": "1", "FORCE_COLOR": ""}).stdout
     assert "\x1b[" not in cli("--color", "never", "validate", str(f), env={"NO_COLOR": "", "FORCE_COLOR": "1"}).stdout
     assert "\x1b[" in cli("--color", "always", "validate", str(f), env={"NO_COLOR": "1"}).stdout
+
+
+def test_validate_table_lists_files_that_did_not_load(cli: Any, broken: Path) -> None:
+    missing = broken / "10-missing.yaml"
+    res = cli("validate", str(broken), str(missing))
+    assert res.exit_code == 3
+    rows = {line.split()[1]: line for line in res.stdout.splitlines() if line.startswith("│")}
+    for name in ("01-syntax.yaml", "06-bomb.yaml", "07-binary.yaml", "08-empty.yaml", "10-missing.yaml"):
+        assert str(broken / name) in rows, (name, res.stdout)
+        assert "invalid (1 error)" in rows[str(broken / name)]
+    assert "invalid (1 error)" in rows[f"{broken / '03-typo.yaml'}#1"]
+
+
+@pytest.mark.parametrize("columns", ["0", "", "abc", "²", "-5"])
+def test_columns_that_are_not_a_width_count_as_unset(cli: Any, definition: Path, columns: str) -> None:
+    res = cli("validate", str(definition), env={"COLUMNS": columns})
+    assert res.exit_code == 0, res.output
+    assert f"{definition}#1" in res.stdout and "hubspotcrm" in res.stdout
+
+
+def test_an_environment_format_a_command_lacks_falls_back_to_its_default(cli: Any, definition: Path) -> None:
+    res = cli("render", str(definition), env={"CE_OUTPUT": "table"})
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["name"] == "acme"
+    res = cli("validate", str(definition), env={"CE_OUTPUT": "id"})
+    assert res.exit_code == 0, res.stderr
+    assert f"{definition}#1" in res.stdout
+    res = cli("validate", str(definition), env={"CE_OUTPUT": "json"})  # one it has is used
+    assert json.loads(res.stdout)["summary"]["definitions"] == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-o", "table", "render"], ["render", "-o", "table"], ["-o", "id", "validate"], ["validate", "-o", "id"]],
+)
+def test_an_explicit_format_a_command_lacks_is_a_usage_error(cli: Any, definition: Path, args: list[str]) -> None:
+    res = cli(*args, str(definition), env={"CE_OUTPUT": "json"})
+    assert res.exit_code == 2 and "is not one of" in res.stderr and res.stdout == ""

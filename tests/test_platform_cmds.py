@@ -360,6 +360,11 @@ def test_export_to_stdout_and_to_a_folder_round_trips(
     assert json.loads(res.stdout)["summary"] == {"unchanged": 3}
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs the runner to raise errors.Interrupted with the in-flight POST as unknown (platform branch); "
+    "remove this mark when it does",
+)
 def test_interrupt_reports_what_finished_and_exits_130(cli: Any, monkeypatch: pytest.MonkeyPatch, defs: Path) -> None:
     monkeypatch.setenv("TEST_PW", PW)
     monkeypatch.setenv("TEST_SIG", SIG)
@@ -374,8 +379,8 @@ def test_interrupt_reports_what_finished_and_exits_130(cli: Any, monkeypatch: py
     g = mock(monkeypatch, handler)
     res = cli(*g, "create", str(defs), "--concurrency", "1", "-o", "json")
     assert res.exit_code == 130
-    assert "interrupted: 1 of 3 finished" in res.stderr
-    assert json.loads(res.stdout)["summary"] == {"created": 1}
+    assert "interrupted: 1 of 3 finished, 1 unknown" in res.stderr
+    assert json.loads(res.stdout)["summary"] == {"created": 1, "unknown": 1, "not-run": 1}
 
 
 def test_profile_reaches_the_platform_and_verbose_logs_exchanges(

@@ -14,7 +14,7 @@ from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
 from cloudevents_cli import __version__, redact
-from cloudevents_cli.errors import CloudEventsError, ExitCode
+from cloudevents_cli.errors import CloudEventsError, ExitCode, Interrupted
 from cloudevents_cli.output import FORMATS, Output
 
 
@@ -28,6 +28,7 @@ class GlobalOptions:
     profile: str | None = None
     config: Path | None = None
     output: str | None = None
+    output_from_env: bool = False  # -o came from CE_OUTPUT: a default, not a demand
     quiet: bool = False
     verbose: bool = False
     color: str = "auto"
@@ -53,10 +54,14 @@ class State:
     seams: Seams = field(default_factory=Seams)
 
     def output_for(self, local: str | None, default: str = "table", allowed: tuple[str, ...] = FORMATS) -> Output:
-        """The Output of this command: `-o` given to the command wins over the global one."""
+        """The Output of this command: `-o` given to the command wins over the global one. A format the command
+        does not support is a usage error when given as -o, and falls back to `default` when it is CE_OUTPUT's."""
         fmt = local or self.options.output or default
         if fmt not in allowed:
-            raise typer.BadParameter(f"'{fmt}' is not one of {', '.join(allowed)}", param_hint="'-o' / '--output'")
+            if local is None and self.options.output_from_env:
+                fmt = default
+            else:
+                raise typer.BadParameter(f"'{fmt}' is not one of {', '.join(allowed)}", param_hint="'-o' / '--output'")
         self.out.fmt = fmt
         return self.out
 
@@ -120,29 +125,30 @@ class Group(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except Interrupted as err:  # Ctrl-C in a batch: what finished, what may have, then 130
+            _interrupted(ctx, err.results)
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except CloudEventsError as err:
             _report(ctx, f"error: {err.message}")
             raise typer.Exit(int(err.exit_code)) from None
         except (typer.Exit, typer.Abort, TyperException):
             raise
         except BrokenPipeError:  # stdout closed early (| head): stop quietly, as other tools do
-            import os
-
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _silence_stdout()
             raise typer.Exit(0) from None
         except KeyboardInterrupt:
-            _report(ctx, "interrupted")
+            _interrupted(ctx, [])
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as err:  # a bug: one line, traceback only with -v, secrets scrubbed either way
-            verbose = isinstance(ctx.obj, State) and ctx.obj.options.verbose
-            detail = f"{type(err).__name__}: {err}"
-            _report(ctx, f"internal error: {detail}")
-            if verbose:
+            detail = " ".join(str(err).splitlines())
+            message = redact.scrub(f"internal error: {type(err).__name__}: {detail}")
+            if isinstance(ctx.obj, State) and ctx.obj.options.verbose:
                 import traceback
 
+                _report(ctx, message)
                 sys.stderr.write(redact.scrub(traceback.format_exc()))
             else:
-                _report(ctx, "run again with -v for the traceback, and please report it")
+                _report(ctx, f"{message} (run again with -v for the traceback, and please report it)")
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
 
@@ -226,6 +232,30 @@ def _verbosity_options() -> tuple[Any, ...]:
     return tuple(get_command(declare).params)
 
 
+def _interrupted(ctx: typer.Context, results: list[Any]) -> None:
+    """Ctrl-C: the batch's results so far (finished, `unknown` for writes in flight, `not-run`), then one line."""
+    obj = ctx.find_root().obj
+    if not results or not isinstance(obj, State):
+        _report(ctx, "interrupted")
+        return
+    from cloudevents_cli.cli.results_view import render_results
+
+    render_results(obj.out, results)
+    unknown = sum(1 for r in results if r.action == "unknown")
+    finished = sum(1 for r in results if r.action not in ("unknown", "not-run"))
+    _report(ctx, f"interrupted: {finished} of {len(results)} finished, {unknown} unknown")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the final flush at exit does not fail on the closed pipe again."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (in-process tests)
+        pass
+
+
 def command_group(**kwargs: Any) -> typer.Typer:
     """A Typer for a module's commands (or a sub-group such as `profile`), with the root's help style."""
     return typer.Typer(rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False, **kwargs)
@@ -236,7 +266,7 @@ def _report(ctx: typer.Context, message: str) -> None:
     if isinstance(obj, State):
         obj.out.error(message)
     else:
-        sys.stderr.write(redact.scrub(message) + "\n")
+        sys.stderr.write(message + "\n")
 
 
 app = typer.Typer(
@@ -341,6 +371,7 @@ def main_callback(
         profile=profile,
         config=config,
         output=output,
+        output_from_env=getattr(ctx.get_parameter_source("output"), "name", None) == "ENVIRONMENT",
         quiet=quiet,
         verbose=verbose,
         color=color,

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cloudevents_cli import redact
 from cloudevents_cli.cli.app import command_group, state
-from cloudevents_cli.cli.common import OutputOpt, PathsArg, report_problems
+from cloudevents_cli.cli.common import OutputOpt, PathsArg, finish, report_problems
 from cloudevents_cli.cli.connect import connection, with_client
 from cloudevents_cli.cli.event_flags import (
     CallbackUrlOpt,
@@ -28,8 +27,8 @@ from cloudevents_cli.cli.event_flags import (
     WebhooksOpt,
     overrides_of,
 )
-from cloudevents_cli.cli.results_view import finish, render_results
-from cloudevents_cli.errors import ExitCode, UsageError, worst
+from cloudevents_cli.cli.results_view import render_results
+from cloudevents_cli.errors import ExitCode, UsageError, batch_code
 from cloudevents_cli.output import Output
 
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
@@ -53,21 +52,13 @@ def _build(paths: Sequence[str], overrides: Any = None, *, unique: bool = False)
 
 
 def _run_batch(out: Output, total: int, label: str, start: Callable[[Callable[[Result], None]], Any]) -> Any:
-    """Run a batch with a progress bar; on Ctrl-C report what finished, then exit 130."""
-    done: list[Result] = []
+    """Run a batch with a progress bar. Ctrl-C is the one handler's (cli/app.py): it renders what finished."""
     with out.progress(total, label) as bar:
 
         def on_done(result: Result) -> None:
-            done.append(result)
             bar.advance()
 
-        try:
-            return start(on_done)
-        except KeyboardInterrupt:
-            pass
-    out.error(f"interrupted: {len(done)} of {total} finished")
-    render_results(out, done)
-    raise typer.Exit(int(ExitCode.INTERRUPTED))
+        return start(on_done)
 
 
 # -- create / apply / diff ---------------------------------------------------------------------------------
@@ -103,7 +94,8 @@ def create(
         from cloudevents_cli.platform.operations import dry_run_create
 
         results = dry_run_create(batch.items, show_secrets=show_secrets)
-        finish(worst([_render_dry_run(out, results, show_secrets), *_batch_codes(batch)]))
+        render_results(out, results, bodies=True, reveal=show_secrets)
+        finish(batch_code(results, invalid_input=bool(batch.errors)))
         return
     _nothing_to_send(out, batch)
     conn = connection(st)
@@ -118,7 +110,8 @@ def create(
         )
 
     results = _run_batch(out, len(batch.items), "creating", start)
-    finish(worst([render_results(out, results), *_batch_codes(batch)]))
+    render_results(out, results)
+    finish(batch_code(results, invalid_input=bool(batch.errors)))
 
 
 def _nothing_to_send(out: Output, batch: Batch) -> None:
@@ -132,37 +125,6 @@ def _nothing_to_send(out: Output, batch: Batch) -> None:
     results = [invalid_result(item) for item in batch.items]
     render_results(out, results)
     raise typer.Exit(int(ExitCode.INVALID))
-
-
-def _batch_codes(batch: Batch) -> list[ExitCode]:
-    return [ExitCode.INVALID] if batch.errors else []
-
-
-def _render_dry_run(out: Output, results: Sequence[Result], show_secrets: bool) -> ExitCode:
-    """create --dry-run: what would be sent. The bodies are masked already, unless --show-secrets: then the
-    text is written around the scrubbing of Output, because the user asked for the secrets."""
-    if (not show_secrets and out.fmt != "table") or out.fmt == "id":
-        return render_results(out, results)
-    from cloudevents_cli.output import to_json, to_yaml
-    from cloudevents_cli.platform.operations import summary
-
-    def write(text: str) -> None:
-        out.stdout.write(text if show_secrets else redact.scrub(text))
-
-    counts = summary(results)
-    doc = {"schema_version": 1, "results": [r.as_dict() for r in results], "summary": counts}
-    if out.fmt == "json":
-        write(to_json(doc) + "\n")
-    elif out.fmt == "yaml":
-        write(to_yaml(doc))
-    else:
-        for r in results:
-            if r.body is not None:
-                out.info(f"# {r.source} ({r.name}): would POST /instances")
-                write(to_json(r.body) + "\n")
-        out.info(", ".join(f"{n} {a}" for a, n in counts.items()) or "nothing to do")
-    out.stdout.flush()
-    return worst([r.exit_code for r in results])
 
 
 def _apply_like(
@@ -202,7 +164,8 @@ def _apply_like(
         )
 
     results = _run_batch(out, len(batch.items), "comparing" if dry_run else "applying", start)
-    finish(worst([render_results(out, results, diff=diff), *_batch_codes(batch)]))
+    render_results(out, results)
+    finish(batch_code(results, invalid_input=bool(batch.errors), diff=diff))
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""Options and small renderers shared by several commands."""
+"""Options and small helpers shared by several commands."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cloudevents_cli.errors import ExitCode
 from cloudevents_cli.output import Output
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ def report_problems(out: Output, problems: Sequence[Problem]) -> None:
             out.warn(problem.one_line())
 
 
-def summary_line(counts: dict[str, int]) -> str:
-    parts = [f"{n} {label}" for label, n in counts.items() if n]
-    return ", ".join(parts) if parts else "nothing to do"
+def finish(code: ExitCode) -> None:
+    """End the command with the exit code its results decided (errors.batch_code); nothing to do for 0."""
+    if code != ExitCode.OK:
+        raise typer.Exit(int(code))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cloudevents_cli import redact
 from cloudevents_cli.cli.app import command_group, state
 from cloudevents_cli.cli.common import OutputOpt, PathsArg, ShowSecretsOpt, report_problems
 from cloudevents_cli.cli.event_flags import (
@@ -23,6 +22,11 @@ from cloudevents_cli.cli.event_flags import (
     overrides_of,
 )
 from cloudevents_cli.errors import ExitCode
+from cloudevents_cli.output import Output
+
+if TYPE_CHECKING:
+    from cloudevents_cli.definitions.pipeline import Batch
+    from cloudevents_cli.definitions.problems import Problem
 
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
@@ -52,31 +56,41 @@ def validate(
         "errors": len(batch.errors),
         "warnings": len(batch.warnings),
     }
-    if out.fmt in ("json", "yaml"):
-        doc = {"problems": [p.as_dict() for p in batch.problems], "summary": summary}
-        out.json(doc) if out.fmt == "json" else out.yaml({"schema_version": 1, **doc})
-    elif out.fmt == "github":
-        from cloudevents_cli.definitions.report import github_annotation
+    verdict = "failed" if failed else "valid"
+    line = (
+        f"{_count(summary['definitions'], 'definition')} in {_count(summary['files'], 'file')}: {verdict} "
+        f"({_count(summary['errors'], 'error')}, {_count(summary['warnings'], 'warning')})"
+    )
 
-        out.text("".join(github_annotation(p) + "\n" for p in batch.problems) or "")
-    else:
+    def table(doc: dict[str, Any]) -> None:
         report_problems(out, batch.problems)
-        shown = batch.items
-        if len(shown) > TABLE_ALL_UP_TO:  # a long run: the table lists what needs a look, the summary the rest
-            shown = [item for item in batch.items if item.problems]
-        rows = [(item.source, item.name, item.element, _events_type(item.body), _verdict(item)) for item in shown]
-        if rows:
-            out.table(["definition", "name", "element", "events", "result"], rows)
-        if len(shown) < len(batch.items):
-            out.info(f"{_count(len(batch.items) - len(shown), 'more definition')} without any problem not listed")
-        verdict = "failed" if failed else "valid"
-        line = (
-            f"{_count(summary['definitions'], 'definition')} in {_count(summary['files'], 'file')}: {verdict} "
-            f"({_count(summary['errors'], 'error')}, {_count(summary['warnings'], 'warning')})"
-        )
+        _validate_table(out, batch)
         out.error(line) if failed else out.success(line)
+
+    out.emit(
+        {"problems": [p.as_dict() for p in batch.problems], "summary": summary},
+        table=table,
+        views={"github": lambda doc: _annotations(out, batch.problems)},
+    )
     if failed:
         raise typer.Exit(int(ExitCode.INVALID))
+
+
+def _validate_table(out: Output, batch: Batch) -> None:
+    """One row a definition, and one a file that did not load; a long run lists only what needs a look."""
+    loaded = {item.source.rpartition("#")[0] for item in batch.items}
+    unloaded = dict.fromkeys(p.source for p in batch.errors if p.source not in loaded)
+    rows: list[tuple[str, str | None, str | None, str, str]] = [
+        (source, "", "", "", _verdict(batch.errors, source)) for source in unloaded
+    ]
+    shown = batch.items
+    if len(shown) > TABLE_ALL_UP_TO:  # a long run: the table lists what needs a look, the summary the rest
+        shown = [item for item in batch.items if item.problems]
+    rows += [(item.source, item.name, item.element, _events_type(item.body), _verdict(item.problems)) for item in shown]
+    if rows:
+        out.table(["definition", "name", "element", "events", "result"], rows)
+    if len(shown) < len(batch.items):
+        out.info(f"{_count(len(batch.items) - len(shown), 'more definition')} without any problem not listed")
 
 
 @app.command()
@@ -109,12 +123,9 @@ def render(
     if not batch.items:
         out.error("no definition found")
         raise typer.Exit(int(ExitCode.INVALID))
-    bodies = [item.body if show_secrets else redact.mask(item.body, item.secrets) for item in batch.items]
-    doc = bodies[0] if len(bodies) == 1 else bodies
-    if out.fmt == "json":
-        out.raw_json(doc, reveal=show_secrets)
-    else:
-        out.yaml(doc, reveal=show_secrets)
+    bodies = [item.body for item in batch.items]
+    secrets = [value for item in batch.items for value in item.secrets]
+    out.emit(bodies[0] if len(bodies) == 1 else bodies, envelope=False, reveal=show_secrets, secrets=secrets)
 
 
 def _events_type(body: dict | None) -> str:
@@ -126,8 +137,10 @@ def _events_type(body: dict | None) -> str:
     return str(cfg.get("event.vendor.type", "")) if "event.notification.enabled" in cfg else ""
 
 
-def _verdict(item: object) -> str:
-    problems = getattr(item, "problems", [])
+def _verdict(problems: list[Problem], source: str | None = None) -> str:
+    """ok / ok (N warnings) / invalid (N errors), for a definition's problems or a file's (`source`)."""
+    if source is not None:
+        problems = [p for p in problems if p.source == source]
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     if errors:
@@ -137,3 +150,10 @@ def _verdict(item: object) -> str:
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _annotations(out: Output, problems: list[Problem]) -> None:
+    from cloudevents_cli.definitions.report import github_annotation
+
+    if problems:  # none: no output at all, not an empty line
+        out.text("".join(github_annotation(p) + "\n" for p in problems))

@@ -160,14 +160,7 @@ def trigger(
 
 
 def _show(out: Any, result: dict[str, Any]) -> None:
-    batches = result.get("batches", [])
-    if out.fmt == "json":
-        out.json(result)
-    elif out.fmt == "yaml":
-        out.yaml(result)
-    elif out.fmt == "id":
-        out.ids([b.get("eventId") for b in batches])
-    else:
+    def table(doc: dict[str, Any]) -> None:
         rows = [
             [
                 i + 1,
@@ -177,10 +170,13 @@ def _show(out: Any, result: dict[str, Any]) -> None:
                 b.get("statusCode") or b.get("error"),
                 b.get("attempts"),
             ]
-            for i, b in enumerate(batches)
+            for i, b in enumerate(doc.get("batches", []))
         ]
-        title = f"instance {result.get('instanceId')}: {result.get('events')} {result.get('method')} event(s)"
+        title = f"instance {doc.get('instanceId')}: {doc.get('events')} {doc.get('method')} event(s)"
         out.table(["batch", "event id", "events", "status", "http status / error", "attempts"], rows, title=title)
+
+    out.emit(result, table=table, ids=lambda doc: [b.get("eventId") for b in doc.get("batches", [])])
+    batches = result.get("batches", [])
     pending = [b for b in batches if b.get("status") not in ("delivered", "pending")]
     if pending:
         out.warn(f"{len(pending)} batch(es) not delivered yet; the emulator retries them (see its events list)")

@@ -86,20 +86,21 @@ def verify(
     redact.register(signature_key)
     out = state(ctx).output_for(output, default="table", allowed=FORMATS)
     result = check(signature_key, _read_body(file), signature, strip_newline=strip_newline)
-    if out.fmt == "json":
-        doc: dict[str, Any] = {
-            "valid": result.valid,
-            "body_bytes": result.body_bytes,
-            "stripped_newline": result.stripped_newline,
-        }
-        if show_expected:
-            doc["expected"] = result.expected
-        out.json(doc)
-    else:
+    doc: dict[str, Any] = {
+        "valid": result.valid,
+        "body_bytes": result.body_bytes,
+        "stripped_newline": result.stripped_newline,
+    }
+    if show_expected:
+        doc["expected"] = result.expected
+
+    def table(doc: dict[str, Any]) -> None:
         verdict = "valid: the signature matches" if result.valid else "invalid: the signature does not match"
         out.text(f"{verdict} the body ({result.body_bytes} bytes)")
         if show_expected:
             out.text(f"expected: {result.expected}")
+
+    out.emit(doc, table=table)
     if not result.valid:
         if result.ends_with_newline and not strip_newline:
             out.info("hint: the body ends with a newline; if the sender's did not, try --strip-newline")
@@ -193,13 +194,13 @@ class _Printer:
             self.events += 1
             self.verified += row["signature"] == "ok"
             self.rejected += row["http_status"] != 200
-            if self.out.fmt == "json":
-                self.out.json_line(row)
-                continue
-            if not self.header_shown:
-                self.out.text(_line([header for header, _, _ in COLUMNS]))
-                self.header_shown = True
-            self.out.text(_line([_cell(row, name) for _, name, _ in COLUMNS]))
+            self.out.emit_line(row, table=self._table_line)
+
+    def _table_line(self, row: dict[str, Any]) -> None:
+        if not self.header_shown:
+            self.out.text(_line([header for header, _, _ in COLUMNS]))
+            self.header_shown = True
+        self.out.text(_line([_cell(row, name) for _, name, _ in COLUMNS]))
 
     def summary(self) -> str:
         noun = "event" if self.events == 1 else "events"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cloudevents_cli.cli.app import command_group, state
+
+if TYPE_CHECKING:
+    from cloudevents_cli.output import Output
 
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
@@ -37,28 +40,21 @@ def explain(
         close = keys.suggest(key or "")
         hint = f"did you mean '{close}'?" if close else "run 'cloudevents explain' to list them all"
         raise UsageError(f"no event key matches '{key}'; {hint}")
-    if out.fmt == "table":
-        out.table(
-            COLUMNS,
-            [
-                (
-                    k.ui_label,
-                    k.dotted_key,
-                    k.definition_key,
-                    k.type,
-                    k.default,
-                    _described(k.description, k.documented_in),
-                )
-                for k in found
-            ],
-        )
-        out.info(f"The definition format: {FORMAT_DOC} in the cloudevents-cli repository.")
-        return
-    doc = {"keys": [k.as_dict() for k in found]}
-    if out.fmt == "json":
-        out.json(doc)
-    else:
-        out.yaml(doc)
+    out.emit(
+        {"keys": [k.as_dict() for k in found]},
+        table=lambda doc: _table(out, found),
+    )
+
+
+def _table(out: Output, found: list[Any]) -> None:
+    out.table(
+        COLUMNS,
+        [
+            (k.ui_label, k.dotted_key, k.definition_key, k.type, k.default, _described(k.description, k.documented_in))
+            for k in found
+        ],
+    )
+    out.info(f"The definition format: {FORMAT_DOC} in the cloudevents-cli repository.")
 
 
 def _described(description: str, documented_in: str) -> str:

@@ -13,12 +13,11 @@ from typing import Annotated, Any
 
 import typer
 
-from cloudevents_cli import redact
 from cloudevents_cli.cli.app import command_group, state
-from cloudevents_cli.cli.common import OutputOpt
+from cloudevents_cli.cli.common import OutputOpt, finish
 from cloudevents_cli.cli.connect import connection, with_client
-from cloudevents_cli.cli.results_view import finish, render_results, show_value
-from cloudevents_cli.errors import ExitCode, UsageError
+from cloudevents_cli.cli.results_view import render_results, show_value
+from cloudevents_cli.errors import ExitCode, UsageError, batch_code
 from cloudevents_cli.output import Output
 
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
@@ -52,16 +51,12 @@ def _row(inst: dict[str, Any]) -> list[Any]:
 LIST_COLUMNS = ["id", "name", "element", "events type", "enabled", "callback URL", "tags"]
 
 
-def _render_instances(out: Output, instances: list[dict[str, Any]]) -> None:
+def _instances_table(out: Output, doc: dict[str, Any]) -> None:
+    out.table(LIST_COLUMNS, [_row(i) for i in doc["instances"]])
 
-    if out.fmt == "json":
-        out.json({"instances": [redact.mask(i) for i in instances]})
-    elif out.fmt == "yaml":
-        out.yaml({"schema_version": 1, "instances": [redact.mask(i) for i in instances]})
-    elif out.fmt == "id":
-        out.ids([i.get("id") for i in instances])
-    else:
-        out.table(LIST_COLUMNS, [_row(i) for i in instances])
+
+def _instance_ids(doc: dict[str, Any]) -> list[Any]:
+    return [i.get("id") for i in doc["instances"]]
 
 
 @app.command("list")
@@ -81,9 +76,12 @@ def list_(
     from cloudevents_cli.platform.operations import list_filtered
 
     instances = with_client(st, conn, lambda c: list_filtered(c, tags=tag or [], element=element, name=name))
-    _render_instances(out, instances)
-    if out.fmt == "table":
+
+    def table(doc: dict[str, Any]) -> None:
+        _instances_table(out, doc)
         out.info(f"{len(instances)} instance{'s' if len(instances) != 1 else ''}")
+
+    out.emit({"instances": instances}, table=table, ids=_instance_ids)
 
 
 @app.command()
@@ -97,17 +95,16 @@ def get(
     out = st.output_for(output)
     conn = connection(st)
     instance = with_client(st, conn, lambda c: c.resolve(ref))
-    if out.fmt != "table":
-        _render_instances(out, [instance])
-        return
+    out.emit({"instances": [instance]}, table=lambda doc: _instance_table(out, doc["instances"][0]), ids=_instance_ids)
 
-    masked = redact.mask(instance)
-    row = _row(instance)
-    rows: list[list[Any]] = [[col, val] for col, val in zip(LIST_COLUMNS, row, strict=True)]
+
+def _instance_table(out: Output, instance: dict[str, Any]) -> None:
+    """One (masked) instance as field/value rows."""
+    rows: list[list[Any]] = [[col, val] for col, val in zip(LIST_COLUMNS, _row(instance), strict=True)]
     for key in ("token", "valid", "disabled", "createdDate", "updatedDate"):
-        if key in masked:
-            rows.append([key, masked[key]])
-    for key, value in _config(masked).items():
+        if key in instance:
+            rows.append([key, instance[key]])
+    for key, value in _config(instance).items():
         rows.append([f"configuration.{key}", show_value(value)])
     out.table(["field", "value"], rows)
 
@@ -137,7 +134,8 @@ def delete(
             out.info("nothing deleted")
             raise typer.Exit(int(ExitCode.NO))
     results = with_client(st, conn, lambda c: delete_refs(c, found))
-    finish(render_results(out, results))
+    render_results(out, results)
+    finish(batch_code(results))
 
 
 # -- export -------------------------------------------------------------------------------------------------
@@ -175,19 +173,29 @@ def export(
     if not instances:
         out.warn("no instances matched")
         return
-    if out.fmt in ("json", "id", "table") and directory is None:
-        _render_instances(out, instances)
-        return
     from cloudevents_cli.definitions.export import render_yaml, to_definition
 
-    documents: list[tuple[dict[str, Any], str]] = []
-    for inst in instances:
-        definition, env_vars = to_definition(inst)
-        origin = f"instance {inst.get('id')} at {conn.base_url}"
-        documents.append((inst, render_yaml(definition, env_vars, origin=origin)))
-    if directory is None:
-        out.text("---\n".join(_doc_end(text) for _, text in documents))
+    def definitions(found: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
+        documents = []
+        for inst in found:
+            definition, env_vars = to_definition(inst)
+            origin = f"instance {inst.get('id')} at {conn.base_url}"
+            documents.append((inst, render_yaml(definition, env_vars, origin=origin)))
+        return documents
+
+    if directory is None:  # on stdout, from the masked instances: definitions as YAML, or the instances
+
+        def as_yaml(doc: dict[str, Any]) -> None:
+            out.text("---\n".join(_doc_end(text) for _, text in definitions(doc["instances"])))
+
+        out.emit(
+            {"instances": instances},
+            table=lambda doc: _instances_table(out, doc),
+            ids=_instance_ids,
+            views={"yaml": as_yaml},
+        )
         return
+    documents = definitions(instances)
     from cloudevents_cli.definitions.export import file_names
     from cloudevents_cli.files import check_destination, write_atomically
 

@@ -52,7 +52,8 @@ def schema(ctx: typer.Context) -> None:
     """Print the JSON Schema of the definition format (for yaml-language-server and check-jsonschema)."""
     from cloudevents_cli.definitions.schema import json_schema
 
-    state(ctx).out.raw_json(json_schema())
+    out = state(ctx).output_for(None, default="json", allowed=("json",))
+    out.emit(json_schema(), envelope=False, reveal=True)
 
 
 @app.command()

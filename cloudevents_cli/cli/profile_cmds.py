@@ -95,14 +95,16 @@ def list_(ctx: typer.Context, output: OutputOpt = None) -> None:
     out = st.output_for(output, allowed=FORMATS)
     config = _load(st)
     views = [_view(p, config.default_profile) for p in config.profiles.values()]
-    if out.fmt == "json":
-        out.json({"profiles": views, "default_profile": config.default_profile})
-    elif out.fmt == "yaml":
-        out.yaml({"schema_version": 1, "profiles": views, "default_profile": config.default_profile})
-    elif views:
-        out.table(["name", "base URL", "default"], [[v["name"], v["base_url"], v["default"]] for v in views])
-    else:
-        out.info(f"no profiles in {config.path} (add one: cloudevents profile add NAME)")
+
+    def table(doc: dict[str, Any]) -> None:
+        if doc["profiles"]:
+            out.table(
+                ["name", "base URL", "default"], [[v["name"], v["base_url"], v["default"]] for v in doc["profiles"]]
+            )
+        else:
+            out.info(f"no profiles in {config.path} (add one: cloudevents profile add NAME)")
+
+    out.emit({"profiles": views, "default_profile": config.default_profile}, table=table)
 
 
 @profile_app.command("show")
@@ -120,13 +122,10 @@ def show(
     profile = get_profile(config, name)
     if profile is None:
         raise UsageError(f"no default profile in {config.path}: name one")
-    view = _view(profile, config.default_profile)
-    if out.fmt == "json":
-        out.json({"profile": view})
-    elif out.fmt == "yaml":
-        out.yaml({"schema_version": 1, "profile": view})
-    else:
-        out.table(["field", "value"], [[k, v] for k, v in view.items()])
+    out.emit(
+        {"profile": _view(profile, config.default_profile)},
+        table=lambda doc: out.table(["field", "value"], list(doc["profile"].items())),
+    )
 
 
 @profile_app.command("remove")

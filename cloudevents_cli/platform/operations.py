@@ -19,7 +19,6 @@ from cloudevents_cli import redact
 from cloudevents_cli.errors import (
     CloudEventsError,
     Conflict,
-    ExitCode,
     InvalidInput,
     OutcomeUnknown,
     Unreachable,
@@ -60,16 +59,6 @@ class Result:
     error: CloudEventsError | None = None
     problems: list[Any] = field(default_factory=list)
     body: dict[str, Any] | None = None  # create --dry-run: what would be sent
-
-    @property
-    def exit_code(self) -> ExitCode:
-        if self.action == "invalid":
-            return ExitCode.INVALID
-        if self.action == "unknown":
-            return ExitCode.UNREACHABLE
-        if self.action == "failed":
-            return self.error.exit_code if self.error is not None else ExitCode.INTERNAL
-        return ExitCode.OK
 
     @property
     def failed(self) -> bool:

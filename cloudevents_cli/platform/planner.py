@@ -75,7 +75,7 @@ def _shown(key: str, value: Any, secret: bool, secrets: frozenset[str]) -> Any:
         return None
     if secret:
         return MASKED
-    return redact.mask(value, secrets, parent_key=key)
+    return redact.mask(value, secrets)
 
 
 def plan(
