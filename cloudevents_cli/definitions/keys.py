@@ -105,8 +105,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         _R,
         "JSON object",
         None,
-        "The polling event configuration of the resource that you will monitor "
-        "(resourceName, e.g. contacts).",
+        "The polling event configuration of the resource that you will monitor (resourceName, e.g. contacts).",
         "resource",
     ),
     EventKey(
@@ -161,8 +160,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         f"{_R}.dates.updated_timezone",
         "string",
         None,
-        "The time zone of the updated date field (seed example: GMT): a region id, a Java short id or an "
-        "offset.",
+        "The time zone of the updated date field (seed example: GMT): a region id, a Java short id or an offset.",
         "dates",
     ),
     EventKey(
@@ -190,8 +188,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         f"{_R}.dates.created_timezone",
         "string",
         None,
-        "The time zone of the created date field (seed example: GMT): a region id, a Java short id or an "
-        "offset.",
+        "The time zone of the created date field (seed example: GMT): a region id, a Java short id or an offset.",
         "dates",
     ),
     # -- advanced per-resource settings (platform notes) ---------------------------------------------------
@@ -293,8 +290,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "string",
         None,
-        "The id of the webhook subscription at the provider (exists on some elements; not described in "
-        "the seed).",
+        "The id of the webhook subscription at the provider (exists on some elements; not described in the seed).",
         "instance",
     ),
     EventKey(
@@ -312,8 +308,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         None,
         "string",
         None,
-        "Basic authentication user name for event notifications (exists on some elements; not described "
-        "in the seed).",
+        "Basic authentication user name for event notifications (exists on some elements; not described in the seed).",
         "instance",
     ),
     EventKey(
@@ -328,9 +323,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
     ),
 )
 
-KNOWN_EVENT_KEYS: frozenset[str] = frozenset(
-    k.dotted_key for k in EVENT_KEYS if k.dotted_key.startswith("event.")
-)
+KNOWN_EVENT_KEYS: frozenset[str] = frozenset(k.dotted_key for k in EVENT_KEYS if k.dotted_key.startswith("event."))
 
 # events.resources.contacts.dates.updated_format -> events.resources.<name>.dates.updated_format
 _RESOURCE_PATH = re.compile(r"^events\.resources\.(?!<name>)[^.]+(?=\.|$)", re.IGNORECASE)
