@@ -193,6 +193,8 @@ def parse_documents(text: str, source: str, base_dir: Path) -> tuple[list[Docume
         problems.append(Problem(source, line, col, "", "error", "yaml-syntax", f"not valid YAML: {message}"))
     except yaml.YAMLError as err:
         problems.append(Problem(source, None, None, "", "error", "yaml-syntax", f"not valid YAML: {err}"))
+    except RecursionError:  # pragma: no cover - the pure-Python composer (libyaml stops at 1,000 levels itself)
+        problems.append(Problem(source, None, None, "", "error", "too-deep", "the YAML is nested too deeply"))
     finally:
         loader.dispose()
     return docs, problems
