@@ -138,6 +138,12 @@ def test_file_reference_problems_are_located(cli: Any, tmp_path: Path, ref: str,
     assert res.stdout == ""
 
 
+def test_a_symlink_loop_is_unreadable(cli: Any, tmp_path: Path) -> None:
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    f = _file_ref(tmp_path, "loop")
+    assert_refused(cli("validate", str(f)), f"{f}:5:13", "unreadable")
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 def test_unreadable_file_reference(cli: Any, tmp_path: Path) -> None:
     secret = tmp_path / "secret"
