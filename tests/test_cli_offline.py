@@ -199,8 +199,8 @@ def test_usage_errors_exit_2(cli: Any, args: list[str]) -> None:
 
 def test_flag_problems_name_the_flag(cli: Any) -> None:
     res = cli("render", "--element", "a", "--name", "b", "--webhooks", "--callback-url", "nope")
-    assert res.exit_code == 3
-    assert res.stderr.startswith("--callback-url: error [bad-callback-url]")
+    assert res.exit_code == 2  # a usage error: the command line is wrong
+    assert res.stderr.startswith("error: --callback-url: the callback URL must be an absolute http(s) URL")
 
 
 def test_init_writes_a_definition_that_validates(cli: Any, tmp_path: Path, monkeypatch: Any) -> None:

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cloudevents_cli.definitions.expand import expand
 from cloudevents_cli.definitions.overrides import Overrides, split_path
 from cloudevents_cli.definitions.pipeline import build
+from cloudevents_cli.errors import UsageError
 from tests.seed_examples import seed_examples
 
 DATA = Path(__file__).parent / "data"
@@ -165,17 +167,55 @@ def test_no_events_flag_disables_events(tmp_path: Path) -> None:
     assert body["configuration"]["event.notification.enabled"] is False
 
 
-def test_flags_are_validated_and_name_the_flag(tmp_path: Path) -> None:
+def test_a_bad_flag_value_is_a_usage_error_naming_the_flag(tmp_path: Path) -> None:
     f = tmp_path / "x.yaml"
     f.write_text("name: x\nelement: box\n")
-    batch = build([str(f)], Overrides(event_type="webhooks", callback_url="ftp://nope", refresh_interval="abc"))
-    sources = {(p.source, p.code) for p in batch.errors}
-    assert ("--callback-url", "bad-callback-url") in sources
-    assert ("--refresh-interval", "bad-refresh-interval") in sources or (
-        "--refresh-interval",
-        "polling-only",
-    ) in sources
-    assert batch.items[0].body is None
+    with pytest.raises(UsageError, match=r"^--callback-url: the callback URL must be an absolute http\(s\) URL"):
+        build([str(f)], Overrides(event_type="webhooks", callback_url="ftp://nope"))
+    with pytest.raises(UsageError, match=r"^--refresh-interval: expected a whole number, got a text"):
+        build([str(f)], Overrides(event_type="polling", callback_url="https://a.example.com", refresh_interval="abc"))
+
+
+BAD_FLAGS = [
+    (["--refresh-interval", "\u00b2"], "--refresh-interval takes a whole number of minutes in ASCII digits"),
+    (["--refresh-interval", "1" + "0" * 5000], "--refresh-interval: the whole number is too large"),
+    (["--refresh-interval", "0"], "--refresh-interval: must be a whole number >= 1"),
+    (["--set", "events.refresh_interval=2001-01-01"], "--set events.refresh_interval: expected a whole number"),
+    (["--set", "events.refresh_interval=0"], "--set events.refresh_interval: must be a whole number >= 1"),
+    (["--set", "events.bogus=1"], "--set events.bogus: unknown key 'bogus' in events"),
+    (["--set", "configuration.x=.nan"], "--set configuration.x: NaN (not a number) cannot be sent"),
+    (["--set", "configuration.x=" + "[" * 100 + "]" * 100], "--set configuration.x: nested deeper than 64"),
+    (["--set", "nonsense"], "--set: 'nonsense...' is not PATH=VALUE"),
+    (["--set", "name.x=1"], "--set: cannot set name.x: a part of the path is not a mapping"),
+]
+
+
+@pytest.mark.parametrize("flags,message", BAD_FLAGS, ids=[" ".join(f)[:40] for f, _ in BAD_FLAGS])
+@pytest.mark.parametrize("with_file", [True, False], ids=["file", "no-file"])
+def test_bad_flag_values_are_usage_errors(
+    cli: Any, tmp_path: Path, flags: list[str], message: str, with_file: bool
+) -> None:
+    f = tmp_path / "x.yaml"
+    f.write_text("name: x\nelement: box\nevents: {type: polling, callback_url: 'https://a.example.com'}\n")
+    where = [str(f)] if with_file else ["--element", "box", "--name", "x", "--polling", "--callback-url", "https://a.b"]
+    res = cli("render", *where, *flags)
+    assert res.exit_code == 2, res.output
+    assert res.stdout == "" and "Traceback" not in res.output and res.exception is None
+    assert message in res.stderr
+    assert str(f) not in res.stderr  # the flag is named, not the file
+
+
+@pytest.mark.parametrize("value", ["2001-01-01", "2001-01-01 10:00:00", "2001-12-14t21:59:43.10-05:00"])
+def test_dates_stay_the_text_written(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("T_DATE", value)
+    f = tmp_path / "x.yaml"
+    f.write_text(f"name: x\nelement: box\nconfiguration:\n  in_file: {value}\n  from_env: ${{env:T_DATE}}\n")
+    res = cli("render", str(f), "--set", f"configuration.from_set={value}", "--show-secrets")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["configuration"] == {"in_file": value, "from_env": value, "from_set": value}
+    res = cli("render", str(f), "--set", f"configuration.from_set={value}", "-o", "yaml", "--show-secrets")
+    assert res.exit_code == 0, res.output
+    assert yaml.safe_load(res.stdout)["configuration"]["from_set"] == value  # quoted: read back as the text
 
 
 def test_definition_from_flags_alone() -> None:

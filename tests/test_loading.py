@@ -46,9 +46,14 @@ def test_missing_file(tmp_path: Path) -> None:
     assert codes(build([str(tmp_path / "nope.yaml")])) == ["file-not-found"]
 
 
-def test_too_large_file_is_refused_before_parsing(tmp_path: Path) -> None:
+def test_too_large_file_is_refused_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     f = tmp_path / "big.yaml"
     f.write_text("name: x\nelement: y\n" + "# pad\n" * 200_000)
+
+    def parse(*args: object) -> None:
+        raise AssertionError("parsed a file over the limit")
+
+    monkeypatch.setattr(loader, "parse_documents", parse)
     assert codes(build([str(f)])) == ["file-too-large"]
 
 

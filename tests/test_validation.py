@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,11 +100,23 @@ def test_wrong_type(tmp_path: Path) -> None:
     assert "expected a list" in p.message
 
 
-@pytest.mark.parametrize("word", ["no", "yes", "on", "off"])
+@pytest.mark.parametrize("word", ["no", "yes", "on", "off", "Off", "YES"])
 def test_yaml11_boolean_gets_a_quote_hint(tmp_path: Path, word: str) -> None:
     p = one(check(tmp_path, GOOD.replace("name: acme", f"name: {word}")), "wrong-type")
-    assert (p.line, p.column) == (1, 7)
-    assert p.hint is not None and f'"{word}"' in p.hint
+    assert (p.line, p.column, p.path) == (1, 7, "name")
+    assert p.message == f"expected a text, got the boolean {str(word.lower() in ('yes', 'on')).lower()}"
+    assert p.hint == f'YAML reads an unquoted {word} as a boolean; write "{word}" to mean the text'
+
+
+def test_yaml11_hint_reaches_the_user(cli: Any, tmp_path: Path) -> None:
+    f = tmp_path / "d.yaml"
+    f.write_text(GOOD.replace("tags: [acme, crm]", "tags: [acme, off]"))
+    res = cli("validate", str(f))
+    assert res.exit_code == 3
+    assert (
+        f"{f}:3:14: error [wrong-type] tags.1: expected a text, got the boolean false "
+        '(YAML reads an unquoted off as a boolean; write "off" to mean the text)'
+    ) in res.stderr
 
 
 def test_number_where_text_expected_gets_a_quote_hint(tmp_path: Path) -> None:
@@ -133,6 +147,35 @@ def test_callback_url_required_while_enabled_only(tmp_path: Path) -> None:
 def test_bad_refresh_interval(tmp_path: Path, value: str) -> None:
     p = one(check(tmp_path, GOOD.replace("refresh_interval: 15", f"refresh_interval: {value}")), "bad-refresh-interval")
     assert (p.line, p.column) == (10, 21)
+
+
+@pytest.mark.parametrize(
+    "minutes,expected",
+    [
+        (0, [("error", "bad-refresh-interval", "must be a whole number >= 1")]),
+        (1, []),
+        (2, []),
+        (1439, []),
+        (1440, []),
+        (1441, [("warning", "long-refresh-interval", "1441 minutes is more than a day between polls")]),
+    ],
+)
+def test_refresh_interval_bounds(tmp_path: Path, minutes: int, expected: list[tuple[str, str, str]]) -> None:
+    """At least one whole minute; more than a day (1440) only warns. Kills mutants of >= 1, > 1440."""
+    problems = check(tmp_path, GOOD.replace("refresh_interval: 15", f"refresh_interval: {minutes}"))
+    assert [(p.severity, p.code, p.message) for p in problems] == expected
+    assert all((p.line, p.column, p.path) == (10, 21, "events.refresh_interval") for p in problems)
+
+
+@pytest.mark.parametrize("minutes,code", [("0", 2), ("1", 0), ("1440", 0), ("1441", 0)])
+def test_refresh_interval_flag_bounds(cli: Any, tmp_path: Path, minutes: str, code: int) -> None:
+    f = tmp_path / "d.yaml"
+    f.write_text(GOOD)
+    res = cli("render", str(f), "--refresh-interval", minutes)
+    assert res.exit_code == code, res.output
+    if code == 0:
+        assert json.loads(res.stdout)["configuration"]["event.poller.refresh_interval"] == int(minutes)
+    assert ("more than a day" in res.stderr) == (minutes == "1441")
 
 
 def test_refresh_interval_and_resources_are_polling_only(tmp_path: Path) -> None:

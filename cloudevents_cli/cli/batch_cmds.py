@@ -19,6 +19,7 @@ from cloudevents_cli.cli.event_flags import (
     ElementOpt,
     NameOpt,
     NoEventsOpt,
+    NoFileOutsideOpt,
     PollingOpt,
     RefreshIntervalOpt,
     SetOpt,
@@ -45,10 +46,10 @@ FailFastOpt = Annotated[bool, typer.Option("--fail-fast", help="Start nothing ne
 
 
 # -- helpers shared by the commands -------------------------------------------------------------------------
-def _build(paths: Sequence[str], overrides: Any = None, *, unique: bool = False) -> Batch:
+def _build(paths: Sequence[str], overrides: Any, *, unique: bool = False, confine_files: bool) -> Batch:
     from cloudevents_cli.definitions import pipeline
 
-    return pipeline.build(list(paths), overrides, unique=unique)
+    return pipeline.build(list(paths), overrides, unique=unique, confine_files=confine_files)
 
 
 def _run_batch(out: Output, total: int, label: str, start: Callable[[Callable[[Result], None]], Any]) -> Any:
@@ -76,6 +77,7 @@ def create(
     set_: SetOpt = None,
     element: ElementOpt = None,
     name: NameOpt = None,
+    no_file_outside: NoFileOutsideOpt = False,
     dry_run: DryRunOpt = False,
     concurrency: ConcurrencyOpt = 8,
     fail_fast: FailFastOpt = False,
@@ -88,7 +90,7 @@ def create(
     if show_secrets and not dry_run:
         raise UsageError("--show-secrets only goes with --dry-run")
     overrides = overrides_of(paths, locals())
-    batch = _build(paths or [], overrides)
+    batch = _build(paths or [], overrides, confine_files=no_file_outside)
     report_problems(out, batch.problems)
     if dry_run:
         from cloudevents_cli.platform.operations import dry_run_create
@@ -137,11 +139,12 @@ def _apply_like(
     update_secrets: bool,
     output: str | None,
     diff: bool,
-    overrides: Any = None,
+    overrides: Any,
+    no_file_outside: bool,
 ) -> None:
     st = state(ctx)
     out = st.output_for(output)
-    batch = _build(paths, overrides, unique=True)
+    batch = _build(paths, overrides, unique=True, confine_files=no_file_outside)
     report_problems(out, batch.problems)
     _nothing_to_send(out, batch)
     conn = connection(st)
@@ -182,6 +185,7 @@ def apply(
     set_: SetOpt = None,
     element: ElementOpt = None,
     name: NameOpt = None,
+    no_file_outside: NoFileOutsideOpt = False,
     dry_run: DryRunOpt = False,
     concurrency: ConcurrencyOpt = 8,
     fail_fast: FailFastOpt = False,
@@ -196,6 +200,7 @@ def apply(
         ctx,
         paths or [],
         overrides=overrides,
+        no_file_outside=no_file_outside,
         dry_run=dry_run,
         concurrency=concurrency,
         fail_fast=fail_fast,
@@ -219,6 +224,7 @@ def diff(
     set_: SetOpt = None,
     element: ElementOpt = None,
     name: NameOpt = None,
+    no_file_outside: NoFileOutsideOpt = False,
     concurrency: ConcurrencyOpt = 8,
     output: OutputOpt = None,
 ) -> None:
@@ -228,6 +234,7 @@ def diff(
         ctx,
         paths or [],
         overrides=overrides,
+        no_file_outside=no_file_outside,
         dry_run=True,
         concurrency=concurrency,
         fail_fast=False,

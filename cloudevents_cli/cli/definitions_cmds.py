@@ -13,6 +13,7 @@ from cloudevents_cli.cli.event_flags import (
     ElementOpt,
     NameOpt,
     NoEventsOpt,
+    NoFileOutsideOpt,
     PollingOpt,
     RefreshIntervalOpt,
     SetOpt,
@@ -42,13 +43,14 @@ def validate(
     unique: Annotated[
         bool, typer.Option("--unique/--no-unique", help="Same name and element twice is an error (as for apply).")
     ] = True,
+    no_file_outside: NoFileOutsideOpt = False,
     output: OutputOpt = None,
 ) -> None:
     """Validate definitions offline; every problem of every file, located. -o github gives annotations."""
     out = state(ctx).output_for(output, allowed=("table", "json", "yaml", "github"))
     from cloudevents_cli.definitions.pipeline import build
 
-    batch = build(paths, unique=unique)
+    batch = build(paths, unique=unique, confine_files=no_file_outside)
     failed = bool(batch.errors) or (strict and bool(batch.warnings))
     summary = {
         "files": batch.files,
@@ -107,6 +109,7 @@ def render(
     set_: SetOpt = None,
     element: ElementOpt = None,
     name: NameOpt = None,
+    no_file_outside: NoFileOutsideOpt = False,
     show_secrets: ShowSecretsOpt = False,
     output: OutputOpt = None,
 ) -> None:
@@ -115,7 +118,7 @@ def render(
     overrides = overrides_of(paths, locals())
     from cloudevents_cli.definitions.pipeline import build
 
-    batch = build(paths or [], overrides)
+    batch = build(paths or [], overrides, confine_files=no_file_outside)
     report_problems(out, batch.errors if out.quiet else batch.problems)
     if batch.errors:
         out.error(f"{_count(len(batch.errors), 'error')}: nothing rendered")

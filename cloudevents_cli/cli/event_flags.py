@@ -1,7 +1,9 @@
-"""The event flags of render, create and apply, declared once."""
+"""The event flags of render, create, apply and diff, and the loading option of every command that reads
+definitions (--no-file-outside), declared once."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,6 +15,16 @@ if TYPE_CHECKING:
     from cloudevents_cli.definitions.overrides import Overrides
 
 PANEL = "Event flags (override every definition of the run)"
+_MINUTES = re.compile(r"[0-9]+")
+
+NoFileOutsideOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-file-outside",
+        envvar="CE_NO_FILE_OUTSIDE",
+        help="Refuse ${file:} paths outside the folder of the definition file that names them.",
+    ),
+]
 
 PollingOpt = Annotated[
     bool, typer.Option("--polling", help="Events by polling (enables events).", rich_help_panel=PANEL)
@@ -106,6 +118,8 @@ def overrides_from_flags(
         raise UsageError("--element and --name define an instance without PATH; with PATH use --set name=...")
     if not paths and (element is None or name is None):
         raise UsageError("give definition files (PATH...), or both --element and --name")
+    if refresh_interval is not None and not _MINUTES.fullmatch(refresh_interval.strip()):
+        raise UsageError("--refresh-interval takes a whole number of minutes in ASCII digits, e.g. 15")
     return Overrides(
         event_type="polling" if polling else "webhooks" if webhooks else None,
         no_events=no_events,

@@ -270,11 +270,7 @@ def _pattern_issues(macro: str, pattern: str, pattern_at: int) -> list[MacroIssu
     if found is None:
         return []
     message, index = found
-    return [
-        MacroIssue(
-            "bad-date-format", f"{_shorten(macro)}: in the date pattern, {message}", pattern_at + index
-        )
-    ]
+    return [MacroIssue("bad-date-format", f"{_shorten(macro)}: in the date pattern, {message}", pattern_at + index)]
 
 
 def _date_time_zone_issues(macro: str, start: int, arg: str | None, arg_at: int) -> list[MacroIssue]:

@@ -2,12 +2,15 @@
 
 Every other `${...}` (the platform's own macros such as `${gmtDate:...}`) is left exactly as written.
 Values that come from the environment or a file are secret by origin: they are recorded on the document.
+`${file:}` reads regular files only, at most 1 MiB, and never blocks (a FIFO or a device is refused); with
+`confine`, only files inside the folder of the definition file that names them.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,27 +22,37 @@ _TOKEN = re.compile(r"\$\$\{|\$\{(env|file):([^}]*)\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def interpolate(doc: Document, environ: Mapping[str, str] | None = None) -> list[Problem]:
-    """Replace the references inside `doc.data` in place; return the problems found."""
+def interpolate(doc: Document, environ: Mapping[str, str] | None = None, *, confine: bool = False) -> list[Problem]:
+    """Replace the references inside `doc.data` in place; return the problems found.
+
+    With `confine` (--no-file-outside), a `${file:}` path that resolves outside `doc.base_dir` is refused.
+    """
     if not doc.may_interpolate:
         return []
     env = os.environ if environ is None else environ
     problems: list[Problem] = []
-    doc.data = _walk(doc.data, (), doc, env, problems)
+    doc.data = _walk(doc.data, (), _Context(doc, env, confine, problems))
     return problems
 
 
-def _walk(value: Any, path: Path_, doc: Document, env: Mapping[str, str], problems: list[Problem]) -> Any:
+class _Context:
+    def __init__(self, doc: Document, env: Mapping[str, str], confine: bool, problems: list[Problem]) -> None:
+        self.doc, self.env, self.confine, self.problems = doc, env, confine, problems
+
+
+def _walk(value: Any, path: Path_, ctx: _Context) -> Any:
     if isinstance(value, dict):
-        return {k: _walk(v, (*path, k), doc, env, problems) for k, v in value.items()}
+        return {k: _walk(v, (*path, k), ctx) for k, v in value.items()}
     if isinstance(value, list):
-        return [_walk(v, (*path, i), doc, env, problems) for i, v in enumerate(value)]
+        return [_walk(v, (*path, i), ctx) for i, v in enumerate(value)]
     if isinstance(value, str) and "${" in value:
-        return _substitute(value, path, doc, env, problems)
+        return _substitute(value, path, ctx)
     return value
 
 
-def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str], problems: list[Problem]) -> str:
+def _substitute(text: str, path: Path_, ctx: _Context) -> str:
+    doc, env, problems = ctx.doc, ctx.env, ctx.problems
+
     def problem(code: str, message: str, hint: str | None = None) -> None:
         line, col = doc.mark(path)
         problems.append(Problem(doc.source, line, col, _dotted(path), "error", code, message, hint))
@@ -66,26 +79,55 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str], p
                 return match.group(0)
             doc.secrets.add(found)
             return found
-        target = Path(body).expanduser()
-        if not target.is_absolute():
-            target = doc.base_dir / target
         try:
-            if target.stat().st_size > MAX_FILE_BYTES:
-                problem("file-too-large", f"{body} is over 1 MiB")
-                return match.group(0)
-            content = target.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            problem("file-not-found", f"${{file:{body}}}: no such file ({target})")
+            content = _read(body, doc.base_dir, ctx.confine)
+        except _Unread as err:
+            problem(err.code, err.message)
             return match.group(0)
-        except (OSError, UnicodeDecodeError) as err:
-            problem("unreadable", f"${{file:{body}}}: cannot read it ({type(err).__name__})")
-            return match.group(0)
-        content = content[:-1] if content.endswith("\n") else content
-        content = content[:-1] if content.endswith("\r") else content
         doc.secrets.add(content)
         return content
 
     return _TOKEN.sub(replace, text)
+
+
+def _nonblocking(path: str, flags: int) -> int:
+    """open()'s opener: a FIFO must not block the open (it is refused right after)."""
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+class _Unread(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code, self.message = code, message
+
+
+def _read(body: str, base_dir: Path, confine: bool) -> str:
+    """The text of the file `${file:body}` names, read from at most 1 MiB + 1 byte; `_Unread` says why not."""
+    ref = "${file:" + body.replace("\x00", "\\0") + "}"
+    if "\x00" in body:
+        raise _Unread("bad-file-path", f"{ref}: a path cannot contain a NUL character")
+    folder = os.path.realpath(base_dir)
+    target = os.path.realpath(os.path.join(folder, os.path.expanduser(body)))  # symlinks followed, .. resolved
+    if confine and os.path.commonpath([target, folder]) != folder:
+        raise _Unread("file-outside", f"{ref} is outside the folder of this definition file (--no-file-outside)")
+    try:
+        with open(target, "rb", opener=_nonblocking) as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise _Unread("not-a-file", f"{ref} is not a regular file (a device, FIFO or socket)")
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise _Unread("file-not-found", f"{ref}: no such file ({target})") from None
+    except IsADirectoryError:
+        raise _Unread("not-a-file", f"{ref} is a folder, not a file") from None
+    except OSError as err:
+        raise _Unread("unreadable", f"{ref}: cannot read it ({err.strerror or type(err).__name__})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise _Unread("file-too-large", f"{ref} is over 1 MiB")
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Unread("unreadable", f"{ref} is not UTF-8 text") from None
+    content = content[:-1] if content.endswith("\n") else content
+    return content[:-1] if content.endswith("\r") else content
 
 
 def _dotted(path: Path_) -> str:

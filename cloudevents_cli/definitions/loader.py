@@ -1,23 +1,29 @@
 """YAML files to documents: plain data plus the line and column of every node.
 
 Safe loading only (CSafeLoader's parser where available). Limits are enforced before any work: file size,
-binary content, non-UTF-8 bytes, alias expansion. Duplicate keys are refused. Problems are returned, never raised.
+binary content, non-UTF-8 bytes; while building: nodes per file (aliases counted each time they are used),
+nesting depth, numbers JSON can carry. Dates stay the text written. Duplicate keys are refused. Problems are
+returned, never raised.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 import yaml
 
 from cloudevents_cli.definitions.problems import Problem
 
 MAX_FILE_BYTES = 1024 * 1024
-MAX_NODES = 100_000
+MAX_NODES = 100_000  # per file, across its documents: aliases count each time they are used
+MAX_DEPTH = 64  # nesting levels of mappings and lists
+MAX_INT = 2**63 - 1  # whole numbers must fit a signed 64-bit integer, as on the platform
+_MAX_INT_TEXT = 100  # an int scalar longer than this is refused before it is converted
 STDIN = "-"
 
 Path_ = tuple[str | int, ...]
@@ -140,12 +146,15 @@ def _looks_binary(raw: bytes) -> bool:
 
 
 def parse_documents(text: str, source: str, base_dir: Path) -> tuple[list[Document], list[Problem]]:
-    """Every non-empty document of a YAML text, with marks; problems for what cannot be loaded."""
+    """Every non-empty document of a YAML text, with marks; problems for what cannot be loaded.
+
+    The node budget is shared by every document of the text: past it, the rest of the text is not read.
+    """
     docs: list[Document] = []
     problems: list[Problem] = []
     loader = _Parser(text)
+    builder = _Builder(source)
     index = 0
-    may_alias = "*" in text  # without an alias there is nothing to expand: skip the walk that counts nodes
     may_interpolate = "${" in text
     try:
         while loader.check_node():
@@ -155,14 +164,11 @@ def parse_documents(text: str, source: str, base_dir: Path) -> tuple[list[Docume
                 continue
             doc = Document(source=source, index=index, data=None, base_dir=base_dir)
             doc.may_interpolate = may_interpolate
-            problem = _check_size(node, source) if may_alias else None
-            if problem is not None:
-                problems.append(problem)
-                continue
-            builder = _Builder(doc)
-            doc.data = builder.build(node, ())
-            if builder.problems:
-                problems.extend(builder.problems)
+            doc.data, found = builder.document(doc, node)
+            if found:
+                problems.extend(found)
+                if builder.exhausted:
+                    break
                 continue
             if not isinstance(doc.data, dict):
                 line, col = _mark(node)
@@ -187,11 +193,29 @@ def parse_documents(text: str, source: str, base_dir: Path) -> tuple[list[Docume
         problems.append(Problem(source, line, col, "", "error", "yaml-syntax", f"not valid YAML: {message}"))
     except yaml.YAMLError as err:
         problems.append(Problem(source, None, None, "", "error", "yaml-syntax", f"not valid YAML: {err}"))
-    except RecursionError:
-        problems.append(Problem(source, None, None, "", "error", "yaml-too-deep", "the YAML is nested too deeply"))
+    except RecursionError:  # pragma: no cover - the pure-Python composer (libyaml stops at 1,000 levels itself)
+        problems.append(Problem(source, None, None, "", "error", "too-deep", "the YAML is nested too deeply"))
     finally:
         loader.dispose()
     return docs, problems
+
+
+def parse_value(text: str, source: str) -> tuple[Any, list[Problem]]:
+    """One value written as YAML on the command line (--set PATH=VALUE), by the rules of a file's values.
+
+    Text that is not valid YAML is that text; problems name `source` (the flag).
+    """
+    loader = _Parser(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError:
+        return text, []
+    finally:
+        loader.dispose()
+    if node is None:
+        return None, []
+    value, problems = _Builder(source).document(Document(source=source, index=1, data=None), node)
+    return value, [Problem(source, None, None, p.path, p.severity, p.code, p.message, p.hint) for p in problems]
 
 
 def load(source: str, stdin: BinaryIO | None = None) -> tuple[list[Document], list[Problem]]:
@@ -230,93 +254,109 @@ def _kind(value: Any) -> str:
     return "string"
 
 
-def _check_size(root: yaml.Node, source: str) -> Problem | None:
-    """Refuse alias bombs and recursive aliases before building anything."""
-    sizes: dict[int, int] = {}
-    active: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in active:
-            raise _Recursive(node)
-        active.add(key)
-        total = 1
-        if isinstance(node, yaml.SequenceNode):
-            for child in node.value:
-                total += size(child)
-                if total > MAX_NODES:
-                    break
-        elif isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                total += size(k) + size(v)
-                if total > MAX_NODES:
-                    break
-        active.discard(key)
-        sizes[key] = total
-        return total
-
-    try:
-        total = size(root)
-    except _Recursive as rec:
-        line, col = _mark(rec.node)
-        return Problem(source, line, col, "", "error", "recursive-alias", "an alias refers to the node that holds it")
-    except RecursionError:
-        return Problem(source, None, None, "", "error", "yaml-too-deep", "the YAML is nested too deeply")
-    if total > MAX_NODES:
-        line, col = _mark(root)
-        return Problem(
-            source,
-            line,
-            col,
-            "",
-            "error",
-            "alias-bomb",
-            f"the document expands to over {MAX_NODES:,} nodes through aliases; refused",
-        )
-    return None
-
-
-class _Recursive(Exception):
-    def __init__(self, node: yaml.Node) -> None:
-        self.node = node
-
-
 _scalar_constructor = yaml.constructor.SafeConstructor()
 
 
+class _Refused(Exception):
+    """Stops the building of a document: `problem` says why."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
 class _Builder:
-    def __init__(self, doc: Document) -> None:
-        self.doc = doc
+    """Plain data from the nodes of one file's documents, within the file's node budget and depth."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.nodes = 0  # built so far, every document of the file
+        self.exhausted = False
+        self.doc: Document
+        self.root: yaml.Node
         self.problems: list[Problem] = []
+        self.active: set[int] = set()  # the collections being built: an alias to one of them is recursive
+
+    def document(self, doc: Document, root: yaml.Node) -> tuple[Any, list[Problem]]:
+        """The data of one document and its problems (data is None when it could not be built)."""
+        self.doc, self.root, self.problems, self.active = doc, root, [], set()
+        try:
+            data = self.build(root, ())
+        except _Refused as refused:
+            return None, [refused.problem]
+        return (None if self.problems else data), self.problems
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            self.exhausted = True
+            self._refuse(
+                self.root,
+                (),
+                "alias-bomb",
+                f"the file expands to over {MAX_NODES:,} nodes (an alias counts each time it is used); refused",
+            )
         self.doc.marks[path] = _mark(node)
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
+        if len(path) >= MAX_DEPTH:
+            self._refuse(node, (), "too-deep", f"nested deeper than {MAX_DEPTH} levels; a definition is far flatter")
+        return self._collection(node, path)
+
+    def _collection(self, node: yaml.Node, path: Path_) -> Any:
+        if id(node) in self.active:
+            self._refuse(node, path, "recursive-alias", "an alias refers to the node that holds it")
+        self.active.add(id(node))
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
-        assert isinstance(node, yaml.ScalarNode)
-        return self._scalar(node, path)
+            value: Any = self._mapping(node, path)
+        else:
+            value = [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        self.active.discard(id(node))
+        return value
+
+    def _refuse(self, node: yaml.Node, path: Path_, code: str, message: str, hint: str | None = None) -> NoReturn:
+        line, col = _mark(node)
+        raise _Refused(Problem(self.source, line, col, _dotted(path), "error", code, message, hint))
 
     def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
         tag = node.tag
         if tag in (_TAG + "str", _TAG + "timestamp", _TAG + "binary") or not tag.startswith(_TAG):
-            return str(node.value)
+            return str(node.value)  # a date stays the text written: the platform stores it as a text
         value = node.value
         if not node.style and tag in (_TAG + "bool", _TAG + "int", _TAG + "float"):
             self.doc.plain_scalars[path] = value
-        if tag == _TAG + "int" and value.isdigit():  # the common case, without the constructor's regexes
+        if tag == _TAG + "int" and value.isdigit() and len(value) < 19:  # the common case, without the regexes
             return int(value)
         if tag == _TAG + "bool":
             return value.lower() in ("yes", "true", "on", "y")
         if tag == _TAG + "null":
             return None
+        if tag == _TAG + "int" and len(value) > _MAX_INT_TEXT:
+            self._too_large(node, path)
         try:
-            return _scalar_constructor.construct_object(node)
+            result = _scalar_constructor.construct_object(node)
         except (yaml.constructor.ConstructorError, ValueError):
             return str(node.value)
+        if isinstance(result, float) and not math.isfinite(result):
+            what = "NaN (not a number)" if math.isnan(result) else "an infinite (or too large) number"
+            self._refuse(
+                node,
+                path,
+                "bad-number",
+                f"{what} cannot be sent: JSON and the platform have no NaN or infinity",
+                "write a finite number, or quote the value to mean the text",
+            )
+        if isinstance(result, int) and not -MAX_INT - 1 <= result <= MAX_INT:
+            self._too_large(node, path)
+        return result
+
+    def _too_large(self, node: yaml.Node, path: Path_) -> NoReturn:
+        self._refuse(
+            node,
+            path,
+            "bad-number",
+            f"the whole number is too large: at most {MAX_INT} (a signed 64-bit integer)",
+            "quote it to mean the text",
+        )
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -370,7 +410,7 @@ class _Builder:
         result: dict[str, Any] = {}
         for sub in reversed(nodes):
             if isinstance(sub, yaml.MappingNode):
-                result.update(self._mapping(sub, path))
+                result.update(self._collection(sub, path))
         return result
 
 

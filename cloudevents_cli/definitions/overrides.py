@@ -1,7 +1,8 @@
 """Event flags (--polling, --callback-url, --set PATH=VALUE, ...) applied to definitions before validation.
 
 Flags override every definition of a run and are validated like file content: a problem in a value given by a
-flag names the flag instead of a line.
+flag names the flag instead of a line (and pipeline makes it a usage error). Values are read by the rules of a
+file's values (loader.parse_value): a date stays the text written, numbers must be finite and fit 64 bits.
 """
 
 from __future__ import annotations
@@ -9,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from cloudevents_cli.definitions.loader import Document, Path_
+from cloudevents_cli.definitions.loader import Document, Path_, parse_value
 from cloudevents_cli.definitions.problems import Problem
 
 FLAGS_SOURCE = "<flags>"
@@ -37,6 +36,11 @@ class Overrides:
 
     def is_empty(self) -> bool:
         return self == Overrides()
+
+
+def is_flag(source: str) -> bool:
+    """Whether a problem's source is a command-line flag (`--set PATH`, `--refresh-interval`, ...)."""
+    return source.startswith("--")
 
 
 def split_path(path: str) -> Path_:
@@ -81,8 +85,8 @@ def apply(doc: Document, overrides: Overrides | None) -> list[Problem]:
         doc.secrets.add(overrides.signature_key)
         _put(doc, ("events", "signature_key"), overrides.signature_key, "--signature-key")
     if overrides.refresh_interval is not None:
-        value: Any = overrides.refresh_interval.strip()
-        value = int(value) if value.isdigit() else value
+        value, found = parse_value(overrides.refresh_interval.strip(), "--refresh-interval")
+        problems.extend(found)
         _put(doc, ("events", "refresh_interval"), value, "--refresh-interval")
     if overrides.tags:
         tags = doc.data.get("tags")
@@ -132,10 +136,10 @@ def _apply_set(doc: Document, assignment: str, problems: list[Problem]) -> None:
         )
         return
     path = split_path(path_text.strip())
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+    value, found = parse_value(raw, flag) if raw.strip() else ("", [])
+    if found:
+        problems.extend(found)
+        return
     target: Any = doc.data
     for part in path[:-1]:
         if not isinstance(target, dict):

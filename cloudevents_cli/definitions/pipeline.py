@@ -1,4 +1,7 @@
-"""Files to request bodies: load, interpolate, apply flags, validate, expand. The entry point of `definitions/`."""
+"""Files to request bodies: load, interpolate, apply flags, validate, expand. The entry point of `definitions/`.
+
+A problem with a value given by a flag is a usage error (the command line is wrong, for every definition).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from cloudevents_cli.definitions.expand import expand
 from cloudevents_cli.definitions.interpolate import interpolate
 from cloudevents_cli.definitions.problems import Problem, Severity
 from cloudevents_cli.definitions.validate import validate
+from cloudevents_cli.errors import UsageError
 
 
 @dataclass
@@ -54,10 +58,13 @@ def build(
     stdin: BinaryIO | None = None,
     environ: Mapping[str, str] | None = None,
     unique: bool = False,
+    confine_files: bool = False,
 ) -> Batch:
-    """Read every PATH (file, folder, '-') and turn each document into an Item. Never raises for bad input.
+    """Read every PATH (file, folder, '-') and turn each document into an Item. Never raises for bad input in
+    files; raises UsageError for a bad flag value (naming the flag).
 
     With `unique`, two definitions with the same name and element are an error (apply needs one of each).
+    With `confine_files` (--no-file-outside), `${file:}` reads only inside the folder of the definition file.
     """
     items: list[Item] = []
     problems: list[Problem] = []
@@ -70,15 +77,20 @@ def build(
     for docs, file_problems in docs_by_file:
         problems.extend(file_problems)
         for doc in docs:
-            item = _item(doc, overrides, environ)
+            item = _item(doc, overrides, environ, confine_files)
             items.append(item)
             problems.extend(item.problems)
+    for problem in problems:
+        if problem.severity == "error" and flags.is_flag(problem.source):
+            raise UsageError(f"{problem.source}: {problem.message}" + (f" ({problem.hint})" if problem.hint else ""))
     _duplicates(items, problems, unique)
     return Batch(items=items, problems=problems, files=len(files))
 
 
-def _item(doc: loader.Document, overrides: flags.Overrides | None, environ: Mapping[str, str] | None) -> Item:
-    found = interpolate(doc, environ)
+def _item(
+    doc: loader.Document, overrides: flags.Overrides | None, environ: Mapping[str, str] | None, confine: bool
+) -> Item:
+    found = interpolate(doc, environ, confine=confine)
     found += flags.apply(doc, overrides)
     redact.register(*doc.secrets)
     found += validate(doc)
