@@ -59,9 +59,73 @@ def test_absent_keys_are_absent() -> None:
     assert body == {"element": {"key": "box"}, "name": "n"}
 
 
-def test_webhook_spelling_is_written_as_webhooks() -> None:
-    body = expand({"name": "n", "element": "box", "events": {"type": "webhook", "callback_url": "https://a.b"}})
-    assert body["configuration"]["event.vendor.type"] == "webhooks"
+@pytest.mark.parametrize("spelling", ["webhook", "webhooks", "polling"])
+def test_the_event_type_is_sent_as_written(cli: Any, tmp_path: Path, spelling: str) -> None:
+    f = tmp_path / "d.yaml"
+    f.write_text(f"name: n\nelement: box\nevents:\n  type: {spelling}\n  callback_url: https://a.example\n")
+    res = cli("render", str(f))
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["configuration"]["event.vendor.type"] == spelling
+
+
+def test_only_a_callback_url_validates_and_renders_without_a_vendor_type(cli: Any, tmp_path: Path) -> None:
+    f = tmp_path / "d.yaml"
+    f.write_text("name: n\nelement: zendesk\nevents: {callback_url: https://app.example/cb}\n", encoding="utf-8")
+    assert cli("validate", str(f)).exit_code == 0
+    res = cli("render", str(f))
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["configuration"] == {
+        "event.notification.enabled": True,
+        "event.notification.callback.url": "https://app.example/cb",
+    }
+
+
+def test_external_authentication_is_a_top_level_key_after_provider_data(cli: Any, tmp_path: Path) -> None:
+    f = tmp_path / "d.yaml"
+    f.write_text(
+        "name: n\nelement: sfdc\nexternal_authentication: initial\nprovider_data: {code: c}\n"
+        "configuration: {oauth.user.refresh_token: r}\n",
+        encoding="utf-8",
+    )
+    res = cli("render", "--show-secrets", str(f))
+    assert res.exit_code == 0, res.output
+    body = json.loads(res.stdout)
+    assert list(body) == ["element", "providerData", "externalAuthentication", "configuration", "name"]
+    assert body["externalAuthentication"] == "initial"
+
+
+def test_an_empty_resource_renders_as_empty(cli: Any, tmp_path: Path) -> None:
+    f = tmp_path / "d.yaml"
+    f.write_text(
+        "name: n\nelement: revel\nevents:\n  type: polling\n  callback_url: https://a.example\n"
+        "  signature_key: 0123456789abcdef\n  resources:\n    timesheets: {}\n",
+        encoding="utf-8",
+    )
+    assert cli("validate", "--strict", str(f)).exit_code == 0
+    res = cli("render", str(f))
+    assert json.loads(res.stdout)["configuration"]["event.poller.configuration"] == {"timesheets": {}}
+
+
+def test_undocumented_resource_keys_pass_through_unchanged(cli: Any, tmp_path: Path) -> None:
+    f = tmp_path / "d.yaml"
+    f.write_text(
+        "name: n\nelement: hubspotcrm\nevents:\n  callback_url: https://a.example\n  resources:\n"
+        "    contacts:\n      url: /hubs/crm/contacts\n      id_field: id\n      pageSise: 5\n"
+        "      dates: {updated_field: u, timeWindow: {a: 1}}\n",
+        encoding="utf-8",
+    )
+    res = cli("render", str(f))
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["configuration"]["event.poller.configuration"] == {
+        "contacts": {
+            "url": "/hubs/crm/contacts",
+            "idField": "id",
+            "pageSise": 5,
+            "datesConfiguration": {"updatedDateField": "u", "timeWindow": {"a": 1}},
+        }
+    }
+    assert "undocumented-key" in res.stderr and "did you mean 'page_size'?" in res.stderr
+    assert cli("validate", "--strict", str(f)).exit_code == 3
 
 
 def test_disabled_events_carry_false_and_what_was_given() -> None:
@@ -85,7 +149,7 @@ def test_provider_data_follows_element_and_advanced_settings_use_platform_names(
                     "poll_delay": 0,
                     "filter_by_updated_date": True,
                     "filter_by_current_date": False,
-                    "created_check_tolerance": 5,
+                    "dates": {"created_field": "created", "created_check_tolerance": 5},
                 }
             },
         },
@@ -100,7 +164,7 @@ def test_provider_data_follows_element_and_advanced_settings_use_platform_names(
         "pollDelay": 0,
         "filterByUpdatedDate": True,
         "filterByCurrentDate": False,
-        "createdCheckTolerance": 5,
+        "datesConfiguration": {"createdDateField": "created", "createdCheckTolerance": 5},
     }
 
 

@@ -135,12 +135,30 @@ def test_bad_callback_url(tmp_path: Path, url: str) -> None:
     assert (p.line, p.column) == (8, 17)
 
 
-def test_callback_url_required_while_enabled_only(tmp_path: Path) -> None:
+def test_enabled_events_without_callback_url_are_a_warning(tmp_path: Path) -> None:
     text = GOOD.replace("  callback_url: https://hooks.example.com/ce\n", "")
-    p = one(check(tmp_path, text), "missing-key")
-    assert p.path == "events" and "callback_url" in p.message
+    p = one(check(tmp_path, text), "no-callback-url")
+    assert (p.severity, p.path, p.line, p.column) == ("warning", "events", 7, 3)
     disabled = text.replace("  type: polling\n", "  type: polling\n  enabled: false\n")
-    assert [q for q in check(tmp_path, disabled) if q.severity == "error"] == []
+    assert check(tmp_path, disabled) == []
+
+
+def test_enabled_events_without_callback_url_fail_only_with_strict(cli: Any, tmp_path: Path) -> None:
+    f = tmp_path / "d.yaml"
+    f.write_text(GOOD.replace("  callback_url: https://hooks.example.com/ce\n", ""), encoding="utf-8")
+    assert cli("validate", str(f)).exit_code == 0
+    res = cli("validate", "--strict", str(f))
+    assert res.exit_code == 3 and "no-callback-url" in res.output
+
+
+def test_the_raw_enabled_key_without_callback_url_is_a_warning(tmp_path: Path) -> None:
+    text = "name: a\nelement: dynamicscrm\nconfiguration:\n  event.notification.enabled: 'true'\n"
+    p = one(check(tmp_path, text), "no-callback-url")
+    assert (p.severity, p.path, p.line) == ("warning", "configuration.event.notification.enabled", 4)
+
+
+def test_type_is_optional(tmp_path: Path) -> None:
+    assert check(tmp_path, GOOD.replace("  type: polling\n", "")) == []
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "1.5", '"15"', "fifteen"])

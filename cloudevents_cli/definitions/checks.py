@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import difflib
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from cloudevents_cli.definitions import expand, formats, keys
+from cloudevents_cli.definitions.loader import Path_
 from cloudevents_cli.definitions.report import Reporter
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "host.docker.internal"}
@@ -31,8 +33,9 @@ def run(r: Reporter, data: Any) -> None:
     _configuration(r, configuration)
     events = data.get("events")
     if isinstance(events, dict):
-        _events(r, events)
+        _events(r, events, configuration)
         _conflicts(r, events, configuration)
+    _no_callback(r, events if isinstance(events, dict) else None, configuration)
 
 
 def _tags(r: Reporter, tags: list[Any]) -> None:
@@ -45,22 +48,11 @@ def _tags(r: Reporter, tags: list[Any]) -> None:
 
 
 def _configuration(r: Reporter, configuration: dict[str, Any]) -> None:
+    """The element's keys as written, and the raw form of the event keys, checked like the `events` section."""
     for key, value in configuration.items():
         path = ("configuration", key)
-        if key == expand.POLLER_CONFIGURATION:
-            if isinstance(value, str):
-                try:
-                    value = json.loads(value)
-                except ValueError:
-                    r.error(path, "bad-config-value", "a poller configuration written as text must be a JSON object")
-                    continue
-            if not isinstance(value, dict):
-                r.error(
-                    path,
-                    "bad-config-value",
-                    "the poller configuration must be a mapping of resources",
-                    "or use events.resources",
-                )
+        if key == keys.POLLER_CONFIGURATION:
+            _raw_poller(r, path, value)
             continue
         if value is None or isinstance(value, (list, dict)):
             kind = "nothing (null)" if value is None else ("a list" if isinstance(value, list) else "a mapping")
@@ -70,6 +62,12 @@ def _configuration(r: Reporter, configuration: dict[str, Any]) -> None:
                 f"configuration values are texts, numbers or booleans, not {kind}",
                 "write the value as a text" if value is not None else "give a value or remove the key",
             )
+        elif key == keys.CALLBACK_URL and isinstance(value, str):
+            _callback_url(r, path, value)
+        elif key == keys.VENDOR_TYPE and value not in keys.by_field("instance")["type"].choices:
+            r.error(path, "bad-event-type", f"'{value}' is not an event type", "polling, webhooks or webhook")
+        elif key == keys.REFRESH_INTERVAL and _minutes(value) is None:
+            r.error(path, "bad-refresh-interval", "the refresh interval must be a whole number of minutes >= 1")
         if key.startswith("event.") and key not in keys.KNOWN_EVENT_KEYS:
             close = difflib.get_close_matches(key, sorted(keys.KNOWN_EVENT_KEYS), n=1, cutoff=0.75)
             hint = f"did you mean '{close[0]}'?" if close else "see 'cloudevents explain'"
@@ -78,29 +76,62 @@ def _configuration(r: Reporter, configuration: dict[str, Any]) -> None:
             )
 
 
-def _events(r: Reporter, events: dict[str, Any]) -> None:
+def _minutes(value: Any) -> int | None:
+    """The minutes of a refresh interval written as a number or as the text of one ("15"), or None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
+
+
+def _raw_poller(r: Reporter, path: Path_, value: Any) -> None:
+    """A poller configuration written straight under `configuration`, as a mapping or as a JSON object in a text."""
+    reporter: Reporter | _InText = r
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            r.error(path, "bad-config-value", "a poller configuration written as text must be a JSON object")
+            return
+        reporter = _InText(r, len(path))
+    if not isinstance(value, dict):
+        r.error(
+            path,
+            "bad-config-value",
+            "the poller configuration must be a mapping of resources",
+            "or use events.resources",
+        )
+        return
+    for name, resource in value.items():
+        if isinstance(resource, dict):
+            _resource(reporter, (*path, name), resource, PLATFORM)
+        else:
+            reporter.error((*path, name), "wrong-type", f"expected a mapping, got {_kind(resource)}")
+
+
+class _InText:
+    """A Reporter for problems inside a JSON text: located at the text, the path inside it named in the message."""
+
+    def __init__(self, r: Reporter, depth: int) -> None:
+        self.r, self.depth = r, depth
+
+    def error(self, path: Path_, code: str, message: str, hint: str | None = None, *, key: bool = False) -> None:
+        self.r.error(path, code, self._inside(path, message), hint)
+
+    def warn(self, path: Path_, code: str, message: str, hint: str | None = None, *, key: bool = False) -> None:
+        self.r.warn(path, code, self._inside(path, message), hint)
+
+    def _inside(self, path: Path_, message: str) -> str:
+        return f"in the JSON text, at {'.'.join(str(p) for p in path[self.depth :])}: {message}"
+
+
+def _events(r: Reporter, events: dict[str, Any], configuration: dict[str, Any]) -> None:
     enabled = events.get("enabled", True)
     etype = events.get("type")
-    if enabled is True:
-        if "type" not in events:
-            r.error(
-                ("events",),
-                "missing-key",
-                "'type' is required while events are enabled",
-                "type: polling or type: webhooks",
-            )
-        if events.get("callback_url") is None and "callback_url" not in events:
-            r.error(
-                ("events",),
-                "missing-key",
-                "'callback_url' is required while events are enabled",
-                "callback_url: https://your.app/callbacks",
-            )
     url = events.get("callback_url")
     if isinstance(url, str):
-        _callback_url(r, url)
+        _callback_url(r, ("events", "callback_url"), url)
     key = events.get("signature_key")
-    if enabled is True and "signature_key" not in events:
+    if enabled is True and "signature_key" not in events and keys.SIGNATURE_KEY not in configuration:
         r.warn(
             ("events",),
             "weak-signature-key",
@@ -140,11 +171,27 @@ def _events(r: Reporter, events: dict[str, Any]) -> None:
     elif isinstance(resources, dict):
         for name, resource in resources.items():
             if isinstance(resource, dict):
-                _resource(r, ("events", "resources", name), resource)
+                _resource(r, ("events", "resources", name), resource, DEFINITION)
 
 
-def _callback_url(r: Reporter, url: str) -> None:
-    path = ("events", "callback_url")
+def _no_callback(r: Reporter, events: dict[str, Any] | None, configuration: dict[str, Any]) -> None:
+    """Events switched on (by the events section or the raw key) with no callback URL anywhere: a warning."""
+    where: Path_
+    if events is not None:
+        on, where = events.get("enabled", True) is True, ("events",)
+    else:
+        on, where = configuration.get(keys.ENABLED) in (True, "true"), ("configuration", keys.ENABLED)
+    given = (events or {}).get("callback_url") is not None or configuration.get(keys.CALLBACK_URL) is not None
+    if on and not given:
+        r.warn(
+            where,
+            "no-callback-url",
+            "events are enabled without a callback URL: they reach no endpoint of yours",
+            "add callback_url: https://your.app/callbacks (or pass --callback-url)",
+        )
+
+
+def _callback_url(r: Reporter, path: Path_, url: str) -> None:
     parts = _split(url.strip())
     if parts is None and _port_text(url) is not None:
         r.error(path, "bad-callback-url", f"the port '{_port_text(url)}' is not a number from 1 to 65535")
@@ -164,41 +211,132 @@ def _callback_url(r: Reporter, url: str) -> None:
         r.warn(path, "insecure-callback", "events would travel over plain http to a public host", "use https")
 
 
-def _resource(r: Reporter, path: tuple[str, ...], resource: dict[str, Any]) -> None:
-    url = resource.get("url")
+@dataclass(frozen=True)
+class _Form:
+    """How one form names the keys of a polled resource: the definition's (`id_field`) or the platform's (`idField`)."""
+
+    platform: bool
+    resource: dict[str, keys.EventKey]  # the name written -> its key
+    dates: dict[str, keys.EventKey]
+    typed: bool  # whether types are checked here (the events section has the model for that)
+
+    def name(self, field: str) -> str:
+        """The name this form writes for a definition field (`updated_format` -> `updatedDateFormat`)."""
+        for known in (self.resource, self.dates):
+            for written, key in known.items():
+                if key.short_key == field:
+                    return written
+        return field
+
+
+DEFINITION = _Form(False, keys.by_field("resource"), keys.by_field("dates"), typed=False)
+PLATFORM = _Form(True, keys.by_platform_key("resource"), keys.by_platform_key("dates"), typed=True)
+_TYPE_WORDS = {bool: "true or false", int: "a whole number", str: "a text", dict: "a mapping"}
+
+
+def _resource(r: Reporter | _InText, path: Path_, resource: dict[str, Any], form: _Form) -> None:
+    _known_keys(r, path, resource, form.resource, "resource", form)
+    url = resource.get(form.name("url"))
     if isinstance(url, str) and url:
-        _poller_url(r, (*path, "url"), url)
-    dates = resource.get("dates")
-    if isinstance(dates, dict):
-        for prefix in ("updated", "created"):
-            field = dates.get(f"{prefix}_field")
-            for suffix in ("format", "timezone"):
-                key = f"{prefix}_{suffix}"
-                if key in dates and dates[key] is not None and not field:
-                    r.error(
-                        (*path, "dates", key),
-                        "format-without-field",
-                        f"{key} is given without {prefix}_field",
-                        f"add {prefix}_field, or remove {key}",
-                    )
-            fmt = dates.get(f"{prefix}_format")
-            if isinstance(fmt, str):
-                message = formats.check_date_format(fmt)
-                if message:
-                    r.error(
-                        (*path, "dates", f"{prefix}_format"),
-                        "bad-date-format",
-                        message,
-                        "a Java SimpleDateFormat pattern such as yyyy-MM-dd'T'HH:mm:ss'Z', or milliseconds",
-                    )
-            zone = dates.get(f"{prefix}_timezone")
-            if isinstance(zone, str):
-                message = formats.check_timezone(zone)
-                if message:
-                    r.error((*path, "dates", f"{prefix}_timezone"), "unknown-timezone", message)
+        _poller_url(r, (*path, form.name("url")), url)
+    if url is not None and resource.get(form.name("id_field")) is None:
+        r.error(path, "missing-key", f"'{form.name('id_field')}' is required with a url", "e.g. the field id")
+    dates = resource.get(form.name("dates"))
+    if not isinstance(dates, dict):
+        return
+    path = (*path, form.name("dates"))
+    _known_keys(r, path, dates, form.dates, "dates", form)
+    for prefix in ("updated", "created"):
+        field = dates.get(form.name(f"{prefix}_field"))
+        for suffix in ("format", "timezone"):
+            key = form.name(f"{prefix}_{suffix}")
+            if dates.get(key) is not None and not field:
+                field_name = form.name(f"{prefix}_field")
+                r.error(
+                    (*path, key),
+                    "format-without-field",
+                    f"{key} is given without {field_name}",
+                    f"add {field_name}, or remove {key}",
+                )
+        fmt_key = form.name(f"{prefix}_format")
+        fmt = dates.get(fmt_key)
+        if isinstance(fmt, str):
+            message = formats.check_date_format(fmt)
+            if message:
+                r.error(
+                    (*path, fmt_key),
+                    "bad-date-format",
+                    message,
+                    "a Java SimpleDateFormat pattern such as yyyy-MM-dd'T'HH:mm:ss'Z', or milliseconds",
+                )
+        zone_key = form.name(f"{prefix}_timezone")
+        zone = dates.get(zone_key)
+        if isinstance(zone, str):
+            message = formats.check_timezone(zone)
+            if message:
+                r.error((*path, zone_key), "unknown-timezone", message)
 
 
-def _poller_url(r: Reporter, path: tuple[str, ...], url: str) -> None:
+def _known_keys(
+    r: Reporter | _InText,
+    path: Path_,
+    given: dict[str, Any],
+    known: dict[str, keys.EventKey],
+    scope: keys.Scope,
+    form: _Form,
+) -> None:
+    """A warning for each key the platform does not document (it is passed through); types, in the raw form."""
+    for name, value in given.items():
+        key = known.get(name)
+        other = (keys.by_field if form.platform else keys.by_platform_key)(scope).get(name)
+        if key is None and other is not None:  # idField in a definition, id_field in the raw form: a slip
+            ours = other.dotted_key if form.platform else other.short_key
+            whose = "the definition's" if form.platform else "the platform's"
+            message = f"'{name}' is {whose} name of a key; here it is written '{ours}'"
+            r.error((*path, name), "unknown-key", message, f"did you mean '{ours}'?", key=True)
+        elif key is None:
+            close = keys.closest(name, scope, platform=form.platform)
+            where = "a polled resource" if scope == "resource" else form.name("dates")
+            r.warn(
+                (*path, name),
+                "undocumented-key",
+                f"'{name}' is not a key the platform documents in {where}; it is sent as written",
+                f"did you mean '{close}'?" if close else "see 'cloudevents explain'",
+                key=True,
+            )
+        elif form.typed and not _fits(key, value):
+            r.error(
+                (*path, name),
+                "wrong-type",
+                f"expected {_TYPE_WORDS[key.python_type]}{_at_least(key)}, got {_kind(value)}",
+            )
+
+
+def _fits(key: keys.EventKey, value: Any) -> bool:
+    if value is None:
+        return True  # not set
+    if key.python_type is int:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= (key.minimum or 0)
+    return isinstance(value, key.python_type) and (value != "" or key.python_type is not str)
+
+
+def _at_least(key: keys.EventKey) -> str:
+    return f" >= {key.minimum}" if key.minimum is not None else ""
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return "an empty text" if value == "" else "a text"
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
+def _poller_url(r: Reporter | _InText, path: Path_, url: str) -> None:
     parts = _split(url) if url.startswith(("http://", "https://")) else None
     if not url.startswith("/") and not (parts is not None and parts.hostname):
         r.error(
@@ -208,7 +346,8 @@ def _poller_url(r: Reporter, path: tuple[str, ...], url: str) -> None:
             "e.g. /hubs/crm/contacts",
         )
     for issue in formats.scan_macros(url):
-        r.error(path, issue.code, f"{issue.message} (at character {issue.offset + 1})")
+        report = r.warn if issue.code == "macro-case" else r.error
+        report(path, issue.code, f"{issue.message} (at character {issue.offset + 1})")
 
 
 def _split(url: str) -> SplitResult | None:

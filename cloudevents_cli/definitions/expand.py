@@ -1,45 +1,30 @@
 """A valid definition to the JSON body of POST /instances, key for key as the platform documents it.
 
-Top level: element, providerData, configuration, tags, name. Inside configuration: the element's own keys as
-written, then the event keys in the documented order. Keys absent in the definition are absent in the body.
+Top level: element, providerData, externalAuthentication, configuration, tags, name. Inside configuration: the
+element's own keys as written, then the event keys in the documented order. Keys absent in the definition are
+absent in the body; values are sent as written (`type: webhook` is sent as `webhook`). The names come from the
+table of event keys (keys.py); keys of a resource or its dates that the table does not have pass through unchanged.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-ENABLED = "event.notification.enabled"
-VENDOR_TYPE = "event.vendor.type"
-CALLBACK_URL = "event.notification.callback.url"
-REFRESH_INTERVAL = "event.poller.refresh_interval"
-SIGNATURE_KEY = "event.notification.signature.key"
-POLLER_CONFIGURATION = "event.poller.configuration"
+from cloudevents_cli.definitions import keys
 
-VENDOR_TYPES = {"polling": "polling", "webhooks": "webhooks", "webhook": "webhooks"}
-
-# definition key -> platform key, in the order of the platform's documented examples
-EVENT_FIELDS = (
-    ("enabled", ENABLED),
-    ("type", VENDOR_TYPE),
-    ("callback_url", CALLBACK_URL),
-    ("refresh_interval", REFRESH_INTERVAL),
-    ("signature_key", SIGNATURE_KEY),
-    ("resources", POLLER_CONFIGURATION),
+# For export.py until it reads keys.py: (definition field, platform key) of datesConfiguration and of the
+# resource's advanced settings, and the event keys by name.
+DATE_FIELDS = tuple((k.short_key or "", k.dotted_key) for k in keys.section_keys("dates"))
+ADVANCED_FIELDS = tuple(
+    (k.short_key or "", k.dotted_key)
+    for k in keys.section_keys("resource")
+    if k.short_key not in ("url", "id_field", "dates")
 )
-DATE_FIELDS = (
-    ("updated_field", "updatedDateField"),
-    ("updated_format", "updatedDateFormat"),
-    ("updated_timezone", "updatedDateTimezone"),
-    ("created_field", "createdDateField"),
-    ("created_format", "createdDateFormat"),
-    ("created_timezone", "createdDateTimezone"),
-)
-ADVANCED_FIELDS = (
-    ("page_size", "pageSize"),
-    ("poll_delay", "pollDelay"),
-    ("filter_by_updated_date", "filterByUpdatedDate"),
-    ("filter_by_current_date", "filterByCurrentDate"),
-    ("created_check_tolerance", "createdCheckTolerance"),
+ENABLED, VENDOR_TYPE, CALLBACK_URL = keys.ENABLED, keys.VENDOR_TYPE, keys.CALLBACK_URL
+REFRESH_INTERVAL, SIGNATURE_KEY, POLLER_CONFIGURATION = (
+    keys.REFRESH_INTERVAL,
+    keys.SIGNATURE_KEY,
+    keys.POLLER_CONFIGURATION,
 )
 
 
@@ -48,6 +33,8 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {"element": {"key": data["element"]}}
     if data.get("provider_data") is not None:
         body["providerData"] = dict(data["provider_data"])
+    if data.get("external_authentication") is not None:
+        body["externalAuthentication"] = data["external_authentication"]
     configuration = dict(data.get("configuration") or {})
     events = data.get("events")
     if isinstance(events, dict):
@@ -64,28 +51,36 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
 def event_keys(events: dict[str, Any]) -> dict[str, Any]:
     """The event.* configuration keys that an events section stands for, in the documented order."""
     out: dict[str, Any] = {}
-    for field, key in EVENT_FIELDS:
-        if field == "enabled":
-            out[key] = events.get("enabled", True)
-        elif field not in events or events[field] is None:
+    for key in keys.section_keys("instance"):
+        field = key.short_key or ""
+        if key.dotted_key == keys.ENABLED:
+            out[key.dotted_key] = events.get(field, True)
+        elif events.get(field) is None:
             continue
-        elif field == "type":
-            out[key] = VENDOR_TYPES.get(events["type"], events["type"])
-        elif field == "resources":
-            out[key] = {name: resource_body(res) for name, res in events["resources"].items()}
+        elif key.dotted_key == keys.POLLER_CONFIGURATION:
+            out[key.dotted_key] = {name: resource_body(res) for name, res in events[field].items()}
         else:
-            out[key] = events[field]
+            out[key.dotted_key] = events[field]
     return out
 
 
 def resource_body(resource: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"url": resource["url"], "idField": resource["id_field"]}
-    dates = resource.get("dates")
-    if isinstance(dates, dict):
-        out["datesConfiguration"] = {
-            platform: dates[ours] for ours, platform in DATE_FIELDS if dates.get(ours) is not None
-        }
-    for ours, platform in ADVANCED_FIELDS:
-        if resource.get(ours) is not None:
-            out[platform] = resource[ours]
+    """One polled resource under the platform's names, in the order written; unknown keys unchanged."""
+    return _renamed(resource, keys.by_field("resource"), nested=keys.by_field("dates"))
+
+
+def _renamed(
+    given: dict[str, Any], names: dict[str, keys.EventKey], nested: dict[str, keys.EventKey]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field, value in given.items():
+        key = names.get(field)
+        if key is None:
+            out[field] = value  # not modelled: passed through as written
+        elif value is None:
+            continue
+        elif key.dotted_key == keys.DATES and isinstance(value, dict):
+            out[key.dotted_key] = _renamed(value, nested, {})
+        else:
+            out[key.dotted_key] = value
     return out

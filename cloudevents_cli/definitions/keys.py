@@ -1,15 +1,19 @@
-"""The event keys reference: UI label, dotted key, definition key, type, default, description.
+"""The one table of event keys: UI label, dotted key, definition key, type, default, description, documentation.
 
 Rows come from the two parameter tables of the Cloud Elements page "Authenticate an Element Instance with Events
 (API)" (polling and webhooks, merged; the page's words where it has them) and from the keys the platform's Element
-Guides and element configurations show. Each row names where the platform documents it. `explain` prints them;
-validation uses KNOWN_EVENT_KEYS to warn about unknown `event.*` keys.
+Guides and element configurations show. Each row names where the platform documents it.
+
+Everything else is derived from this table, so a new key is one row: the pydantic model of the `events` section
+(model.py, hence the JSON Schema), expansion into the request body (expand.py), the checks of both the `events`
+section and the raw form (checks.py), `explain`, and the way back from stored values (`from_stored`, for export).
 """
 
 from __future__ import annotations
 
+import builtins
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Scope = Literal["instance", "resource", "dates"]
@@ -23,6 +27,7 @@ BOTH_TABLES = f"{_PAGE}, Polling Parameters and Webhook Parameters"
 POLLING_TABLE = f"{_PAGE}, Polling Parameters"
 POLLING_EXAMPLE = f"{_PAGE}, the polling example body"
 ELEMENT_GUIDES = "Cloud Elements docs: Element Guides, Events (the poller configurations of some elements)"
+HUBSPOT_GUIDE = "Cloud Elements docs: Element Guides, HubSpot Events (the example poller configuration)"
 ELEMENT_CONFIG = "Cloud Elements: the configuration of the elements that have it (GET /elements/{keyOrId})"
 
 
@@ -36,14 +41,26 @@ class EventKey:
     description: str
     scope: Scope  # instance: a `configuration` key; resource: in a polled resource; dates: datesConfiguration
     documented_in: str  # where the platform documents the key
+    minimum: int | None = None  # a number's least value in a definition
+    choices: tuple[str, ...] = ()  # the values a definition may give, when only some are
 
     @property
     def short_key(self) -> str | None:
         """The last part of the definition key (`callback_url`, `updated_format`), or None."""
         return self.definition_key.rsplit(".", 1)[-1] if self.definition_key else None
 
+    @property
+    def python_type(self) -> builtins.type:
+        """The type of the value in a definition (and in the request body): bool, int, str or dict."""
+        return _PYTHON_TYPES[self.type]
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The columns `explain` shows."""
+        return {column: getattr(self, column) for column in COLUMNS}
+
+
+COLUMNS = ("ui_label", "dotted_key", "definition_key", "type", "default", "description", "scope", "documented_in")
+_PYTHON_TYPES: dict[str, type] = {"boolean": bool, "number": int, "string": str, "JSON object": dict}
 
 
 EVENT_KEYS: tuple[EventKey, ...] = (
@@ -65,11 +82,12 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         "events.type",
         "string",
         None,
-        "The type of event, either polling or webhook. Values sent: `polling` or `webhooks` (the documented "
-        "examples); `webhook` also occurs in official material and is written as `webhooks`. "
-        "Polling and webhooks.",
+        "The type of event, either polling or webhook. Values: `polling`, `webhooks` (the documented examples) or "
+        "`webhook` (element metadata, some guides); sent with the spelling written, the platform stores both. "
+        "Optional: without it the platform decides from the element. Polling and webhooks.",
         "instance",
         BOTH_TABLES,
+        choices=("polling", "webhooks", "webhook"),
     ),
     EventKey(
         "Event Notification Callback URL",
@@ -77,7 +95,8 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         "events.callback_url",
         "string",
         None,
-        "The URL where you want Cloud Elements to send the events. Polling and webhooks.",
+        "The URL where you want Cloud Elements to send the events. Optional (enabled events without it reach no "
+        "endpoint of yours: a warning). Polling and webhooks.",
         "instance",
         BOTH_TABLES,
     ),
@@ -91,6 +110,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         "a whole number >= 1 in a definition.",
         "instance",
         POLLING_TABLE,
+        minimum=1,
     ),
     EventKey(
         "Callback Notification Signature Key",
@@ -219,6 +239,18 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         "dates",
         POLLING_EXAMPLE,
     ),
+    EventKey(
+        UNKNOWN_LABEL,
+        "createdCheckTolerance",
+        f"{_R}.dates.created_check_tolerance",
+        "number",
+        None,
+        "Tolerance in seconds when telling a created object from an updated one; inside datesConfiguration, as the "
+        "HubSpot guide's example body shows.",
+        "dates",
+        HUBSPOT_GUIDE,
+        minimum=0,
+    ),
     # -- advanced per-resource settings (Element Guides) -------------------------------------------------------
     EventKey(
         UNKNOWN_LABEL,
@@ -242,16 +274,6 @@ EVENT_KEYS: tuple[EventKey, ...] = (
     ),
     EventKey(
         UNKNOWN_LABEL,
-        "createdCheckTolerance",
-        f"{_R}.created_check_tolerance",
-        "number",
-        None,
-        "Tolerance in seconds when telling a created object from an updated one.",
-        "resource",
-        ELEMENT_GUIDES,
-    ),
-    EventKey(
-        UNKNOWN_LABEL,
         "pageSize",
         f"{_R}.page_size",
         "number",
@@ -259,6 +281,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         "The page size the poller uses when it reads the resource.",
         "resource",
         ELEMENT_GUIDES,
+        minimum=1,
     ),
     EventKey(
         UNKNOWN_LABEL,
@@ -269,6 +292,7 @@ EVENT_KEYS: tuple[EventKey, ...] = (
         "A delay in seconds applied when polling the resource.",
         "resource",
         ELEMENT_GUIDES,
+        minimum=0,
     ),
     # -- other event keys of some elements; set them under `configuration` -------------------------------------
     EventKey(
@@ -364,6 +388,91 @@ EVENT_KEYS: tuple[EventKey, ...] = (
 )
 
 KNOWN_EVENT_KEYS: frozenset[str] = frozenset(k.dotted_key for k in EVENT_KEYS if k.dotted_key.startswith("event."))
+
+# The dotted keys the code names (the rest of what it knows comes from the rows).
+ENABLED = "event.notification.enabled"
+VENDOR_TYPE = "event.vendor.type"
+CALLBACK_URL = "event.notification.callback.url"
+REFRESH_INTERVAL = "event.poller.refresh_interval"
+SIGNATURE_KEY = "event.notification.signature.key"
+POLLER_CONFIGURATION = "event.poller.configuration"
+DATES = "datesConfiguration"
+
+
+def section_keys(scope: Scope) -> tuple[EventKey, ...]:
+    """The keys the format models in SCOPE, in the order of the request body.
+
+    instance: the `events` section's keys (events.enabled ... events.resources), in the order the platform's
+    examples give the event keys; resource: the keys of one polled resource (url, idField, datesConfiguration,
+    the advanced settings); dates: the keys of datesConfiguration.
+    """
+    return tuple(
+        k
+        for k in EVENT_KEYS
+        if k.scope == scope
+        and k.definition_key
+        and k.definition_key.startswith("events.")
+        and k.dotted_key != "<resourceName>"
+    )
+
+
+def by_field(scope: Scope) -> dict[str, EventKey]:
+    """Definition field (`callback_url`, `id_field`, `updated_format`) -> its key, for SCOPE."""
+    return {k.short_key: k for k in section_keys(scope) if k.short_key}
+
+
+def by_platform_key(scope: Scope) -> dict[str, EventKey]:
+    """Platform key (`event.notification.callback.url`, `idField`, `updatedDateFormat`) -> its key, for SCOPE."""
+    return {k.dotted_key: k for k in section_keys(scope)}
+
+
+def from_stored(key: EventKey, value: Any) -> Any:
+    """A value as the platform stores it (a string), in the type of KEY when it reads back exactly.
+
+    "true"/"false" for a boolean, "15" for a number (not "015", " 15" or "1.0"); anything else, and values that
+    already have a type, come back unchanged, so that rendering them again gives what the platform holds.
+    """
+    if not isinstance(value, str):
+        return value
+    if key.python_type is bool:
+        return {"true": True, "false": False}.get(value, value)
+    if key.python_type is int and re.fullmatch(r"-?(0|[1-9][0-9]*)", value):
+        return int(value)
+    return value
+
+
+def closest(name: str, scope: Scope, *, platform: bool) -> str | None:
+    """The modelled key NAME most likely means inside a polled resource (scope resource or dates), or None.
+
+    Named as the form in use writes it: the platform's names (`pageSize`, `datesConfiguration.createdCheckTolerance`)
+    for the raw form, the definition's (`page_size`, `dates.created_check_tolerance`) for the `events` section.
+    Spellings of the other form count as exact (`pageSize` in a definition means `page_size`).
+    """
+    import difflib
+
+    def shown(key: EventKey, where: Scope) -> str:
+        name = key.dotted_key if platform else key.short_key or ""
+        if where == scope:
+            return name
+        if where == "dates":
+            return f"{DATES if platform else 'dates'}.{name}"
+        return f"{name} (a key of the resource itself)"
+
+    candidates: dict[str, str] = {}
+    for where in (scope, "dates" if scope == "resource" else "resource"):
+        for key in section_keys(where):
+            for spelling in (key.dotted_key, key.short_key or ""):
+                candidates.setdefault(_flat(spelling), shown(key, where))
+    flat = _flat(name)
+    if flat in candidates:
+        return candidates[flat]
+    close = difflib.get_close_matches(flat, list(candidates), n=1, cutoff=0.75)
+    return candidates[close[0]] if close else None
+
+
+def _flat(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.casefold())
+
 
 # events.resources.contacts.dates.updated_format -> events.resources.<name>.dates.updated_format
 _RESOURCE_PATH = re.compile(r"^events\.resources\.(?!<name>)[^.]+(?=\.|$)", re.IGNORECASE)

@@ -1,13 +1,19 @@
-"""The definition format as pydantic models: strict types, unknown keys refused, descriptions for the schema.
+"""The definition format as pydantic models: strict types, descriptions for the schema.
 
-The models check structure and types; `checks.py` adds the rules that need more than a type.
+The `events` section, a polled resource and its dates are built from the table of event keys (keys.py): one row
+there is one field here. Unknown keys are refused at the top level and in `events`; inside a resource or its dates
+they are allowed (checks.py warns about them and expansion passes them through), because real poller
+configurations carry keys nobody documented. The models check structure and types; `checks.py` adds the rules
+that need more than a type.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from cloudevents_cli.definitions import keys
 
 ConfigValue = Any  # str | int | float | bool; checked in checks.py so that every problem gets its own code
 
@@ -16,64 +22,44 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False)
 
 
-class Dates(_Strict):
-    """Advanced filtering: how the poller reads the resource's dates (datesConfiguration)."""
-
-    updated_field: str | None = Field(
-        None, description="updatedDateField: the field that identifies an updated object."
-    )
-    updated_format: str | None = Field(
-        None, description="updatedDateFormat: Java SimpleDateFormat pattern of updated_field, or 'milliseconds'."
-    )
-    updated_timezone: str | None = Field(None, description="updatedDateTimezone: GMT, UTC, a region id or an offset.")
-    created_field: str | None = Field(None, description="createdDateField: the field that identifies a created object.")
-    created_format: str | None = Field(
-        None, description="createdDateFormat: Java SimpleDateFormat pattern of created_field, or 'milliseconds'."
-    )
-    created_timezone: str | None = Field(None, description="createdDateTimezone: GMT, UTC, a region id or an offset.")
+_OPEN = ConfigDict(extra="allow", strict=True, populate_by_name=False)
 
 
-class Resource(_Strict):
-    """One resource to poll (a key of event.poller.configuration)."""
+def _fields(scope: keys.Scope, nested: dict[str, Any]) -> dict[str, Any]:
+    """pydantic field definitions for the keys of SCOPE; NESTED gives the type of the keys that hold a model."""
+    fields: dict[str, Any] = {}
+    for key in keys.section_keys(scope):
+        name = key.short_key or ""
+        kind: Any = nested.get(name) or key.python_type
+        if key.choices:
+            kind = Literal[key.choices]
+        default = True if key.dotted_key == keys.ENABLED else None
+        described = f"{key.dotted_key}: {key.description}"
+        if default is None:
+            kind = kind | None
+        min_length = 1 if key.python_type is str and scope != "instance" else None  # an empty url or field
+        fields[name] = (kind, Field(default, ge=key.minimum, min_length=min_length, description=described))
+    return fields
 
-    url: str = Field(
-        ..., min_length=1, description="The url to query for updates: a path starting with / or an http(s) URL."
-    )
-    id_field: str = Field(..., min_length=1, description="idField: the field that uniquely identifies an object.")
-    dates: Dates | None = Field(None, description="datesConfiguration.")
-    page_size: int | None = Field(None, ge=1, description="pageSize.")
-    poll_delay: int | None = Field(None, ge=0, description="pollDelay, in seconds.")
-    filter_by_updated_date: bool | None = Field(None, description="filterByUpdatedDate (platform default true).")
-    filter_by_current_date: bool | None = Field(None, description="filterByCurrentDate.")
-    created_check_tolerance: int | None = Field(None, ge=0, description="createdCheckTolerance, in seconds.")
 
-
-class Events(_Strict):
-    """The events section: becomes the event.* configuration keys."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "if": {"not": {"properties": {"enabled": {"const": False}}, "required": ["enabled"]}},
-            "then": {"required": ["type", "callback_url"]},
-        }
-    )
-
-    type: Literal["polling", "webhooks", "webhook"] | None = Field(
-        None, description="event.vendor.type: polling or webhooks (webhook is accepted and written as webhooks)."
-    )
-    enabled: bool = Field(True, description="event.notification.enabled (default true).")
-    callback_url: str | None = Field(
-        None, description="event.notification.callback.url: where the platform sends events. Required while enabled."
-    )
-    signature_key: str | None = Field(
-        None, description="event.notification.signature.key: key of the HMAC-SHA256 signature of each callback."
-    )
-    refresh_interval: int | None = Field(
-        None, ge=1, description="event.poller.refresh_interval: minutes between polls (polling only)."
-    )
-    resources: dict[str, Resource] | None = Field(
-        None, description="event.poller.configuration: the resources to poll, by name (polling only)."
-    )
+Dates = create_model(
+    "Dates",
+    __config__=_OPEN,
+    __doc__="Advanced filtering: how the poller reads the resource's dates (datesConfiguration).",
+    **_fields("dates", {}),
+)
+Resource = create_model(
+    "Resource",
+    __config__=_OPEN,
+    __doc__="One resource to poll (a key of event.poller.configuration); {} takes the element's defaults.",
+    **_fields("resource", {"dates": Dates}),
+)
+Events = create_model(
+    "Events",
+    __base__=_Strict,
+    __doc__="The events section: becomes the event.* configuration keys.",
+    **_fields("instance", {"resources": dict[str, Resource]}),  # type: ignore[valid-type]
+)
 
 
 class Definition(_Strict):
@@ -90,7 +76,13 @@ class Definition(_Strict):
         json_schema_extra={"additionalProperties": {"type": ["string", "number", "boolean", "object"]}},
     )
     provider_data: dict[str, Any] | None = Field(None, description="providerData (an OAuth code and the like).")
-    events: Events | None = Field(None, description="Events: polling or webhooks.")
+    external_authentication: str | None = Field(
+        None,
+        min_length=1,
+        description="externalAuthentication: 'initial' to bring your own OAuth tokens (oauth.user.refresh_token in "
+        "configuration) instead of a browser consent.",
+    )
+    events: Events | None = Field(None, description="Events: polling or webhooks.")  # type: ignore[valid-type]
 
 
 def model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:

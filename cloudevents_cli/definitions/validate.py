@@ -137,8 +137,6 @@ def _missing_hint(loc: Path_) -> str | None:
     hints = {
         "name": "add 'name: my-instance'",
         "element": "add the element key, e.g. 'element: hubspotcrm'",
-        "url": "add the url to poll, e.g. url: /hubs/crm/contacts",
-        "id_field": "add the field that identifies an object, e.g. id_field: id",
     }
     return hints.get(str(loc[-1]))
 
