@@ -246,7 +246,7 @@ def test_export_plants_no_interpolation_anywhere(cli: Any, tmp_path: Path, monke
     planted.write_text("CONTENT-OF-THE-PLANTED-FILE\n")
     monkeypatch.setenv("PLANTED_VAR", "VALUE-OF-THE-PLANTED-VAR")
     file_ref, env_ref = f"${{file:{planted}}}", "${env:PLANTED_VAR}"
-    poller = {"leads": {"url": f"/leads?q={file_ref}", "idField": "id", file_ref: env_ref, "list": [env_ref]}}
+    poller = {"leads": {"url": "/leads", "idField": "id", "q": file_ref, file_ref: env_ref, "list": [env_ref]}}
     instance = an_instance(
         8,
         f"n-{env_ref}",

@@ -56,7 +56,7 @@ def test_the_raw_mapping_gets_every_check_at_its_line(tmp_path: Path) -> None:
     base = "configuration.event.poller.configuration.contacts"
     assert found == {
         ("error", "unknown-macro", f"{base}.url"): (6, 12),
-        ("error", "wrong-type", f"{base}.pageSize"): (8, 17),
+        ("warning", "unexpected-type", f"{base}.pageSize"): (8, 17),
         ("error", "bad-date-format", f"{base}.datesConfiguration.updatedDateFormat"): (11, 28),
         ("error", "unknown-timezone", f"{base}.datesConfiguration.updatedDateTimezone"): (12, 30),
         ("error", "format-without-field", f"{base}.datesConfiguration.createdDateFormat"): (13, 28),
@@ -106,7 +106,6 @@ def test_the_json_text_form_is_checked_at_the_text_with_the_path_in_the_message(
     [
         ("event.notification.callback.url", "not a url", "bad-callback-url"),
         ("event.vendor.type", "webhookz", "bad-event-type"),
-        ("event.poller.refresh_interval", "0", "bad-refresh-interval"),
     ],
 )
 def test_raw_event_keys_get_the_events_checks(tmp_path: Path, key: str, value: str, code: str) -> None:
@@ -114,9 +113,28 @@ def test_raw_event_keys_get_the_events_checks(tmp_path: Path, key: str, value: s
     assert codes(check(tmp_path, text)) == [("error", code, f"configuration.{key}")]
 
 
+@pytest.mark.parametrize("value", ["'0'", "' 15'", "'1e2'", "1.5"])
+def test_a_raw_value_of_another_type_is_sent_as_written_with_a_warning(cli: Any, tmp_path: Path, value: str) -> None:
+    f = tmp_path / "d.yaml"
+    f.write_text(
+        f"name: a\nelement: b\nconfiguration:\n  event.poller.refresh_interval: {value}\n"
+        "  event.poller.configuration: {c: {url: /c, idField: id, pageSize: '0100', filterByUpdatedDate: 'true'}}\n",
+        encoding="utf-8",
+    )
+    problems = build([str(f)], environ={}).problems
+    assert {(p.severity, p.code) for p in problems} == {("warning", "unexpected-type")}
+    assert len(problems) == 3
+    res = cli("render", str(f))
+    assert res.exit_code == 0, res.output
+    configuration = json.loads(res.stdout)["configuration"]
+    assert configuration["event.poller.configuration"]["c"]["pageSize"] == "0100"
+    assert configuration["event.poller.refresh_interval"] == yaml.safe_load(value)
+
+
 def test_a_known_macro_written_as_the_revel_guide_writes_it_is_a_warning(tmp_path: Path) -> None:
     url = "/hubs/employee/employees?where=d>'${DateTimeZone:PST:yyyy-MM-dd'T'HH:mm:ss.SSS}'"
-    text = f'name: a\nelement: revel\nconfiguration:\n  event.poller.configuration: {{e: {{url: "{url}", idField: id}}}}\n'
+    poller = f'{{e: {{url: "{url}", idField: id}}}}'
+    text = f"name: a\nelement: revel\nconfiguration:\n  event.poller.configuration: {poller}\n"
     (p,) = check(tmp_path, text)
     assert (p.severity, p.code) == ("warning", "macro-case")
     assert "'dateTimeZone'" in p.message

@@ -67,7 +67,9 @@ def _configuration(r: Reporter, configuration: dict[str, Any]) -> None:
         elif key == keys.VENDOR_TYPE and value not in keys.by_field("instance")["type"].choices:
             r.error(path, "bad-event-type", f"'{value}' is not an event type", "polling, webhooks or webhook")
         elif key == keys.REFRESH_INTERVAL and _minutes(value) is None:
-            r.error(path, "bad-refresh-interval", "the refresh interval must be a whole number of minutes >= 1")
+            r.warn(
+                path, "unexpected-type", "the refresh interval is not a whole number of minutes >= 1; sent as written"
+            )
         if key.startswith("event.") and key not in keys.KNOWN_EVENT_KEYS:
             close = difflib.get_close_matches(key, sorted(keys.KNOWN_EVENT_KEYS), n=1, cutoff=0.75)
             hint = f"did you mean '{close[0]}'?" if close else "see 'cloudevents explain'"
@@ -304,12 +306,9 @@ def _known_keys(
                 f"did you mean '{close}'?" if close else "see 'cloudevents explain'",
                 key=True,
             )
-        elif form.typed and not _fits(key, value):
-            r.error(
-                (*path, name),
-                "wrong-type",
-                f"expected {_TYPE_WORDS[key.python_type]}{_at_least(key)}, got {_kind(value)}",
-            )
+        elif form.typed and not _fits(key, value):  # the raw form is sent as written: a value of another type too
+            expected = f"{_TYPE_WORDS[key.python_type]}{_at_least(key)}"
+            r.warn((*path, name), "unexpected-type", f"expected {expected}, got {_kind(value)}; sent as written")
 
 
 def _fits(key: keys.EventKey, value: Any) -> bool:
