@@ -143,6 +143,9 @@ def test_documented_words_and_defaults() -> None:
     assert by_key["updatedDateFormat"].definition_key == "events.resources.<name>.dates.updated_format"
     assert by_key["updatedDateFormat"].scope == "dates"
     assert by_key["event.objects"].definition_key is None
+    assert "sent with the spelling written" in by_key["event.vendor.type"].description
+    assert by_key["createdCheckTolerance"].scope == "dates"
+    assert by_key["createdCheckTolerance"].definition_key == "events.resources.<name>.dates.created_check_tolerance"
 
 
 def test_known_event_keys() -> None:
