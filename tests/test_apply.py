@@ -13,10 +13,9 @@ import pytest
 from cloudevents_cli.config import Connection
 from cloudevents_cli.definitions.pipeline import Item
 from cloudevents_cli.errors import CloudEventsError
-from cloudevents_cli.platform import client as client_mod
 from cloudevents_cli.platform.client import PlatformClient
 from cloudevents_cli.platform.operations import apply_all, create_all
-from cloudevents_cli.platform.planner import canonical, plan
+from cloudevents_cli.platform.planner import plan, same
 from cloudevents_cli.platform.runner import run_ordered
 
 # -- the planner --------------------------------------------------------------------------------------------
@@ -53,16 +52,28 @@ LIVE = {
 }
 
 
-def test_normalised_values_masked_secrets_and_tag_order_are_unchanged() -> None:
+def test_platform_strings_masked_secrets_and_tag_order_are_unchanged() -> None:
     result = plan(BODY, LIVE)
     assert result.changes == [] and result.patch == {}
 
 
-def test_canonical_forms() -> None:
-    assert canonical(True) == canonical("true") == canonical("TRUE")
-    assert canonical(15) == canonical("15") == canonical(15.0)
-    assert canonical({"a": 1}) == canonical('{"a": "1"}')
-    assert canonical("15.5") == canonical(15.5)
+@pytest.mark.parametrize(
+    ("defined", "live"),
+    [(True, "true"), (False, "false"), (15, "15"), (15.0, "15"), (15.5, "15.5"), ("1.10", "1.10"), ("x", "x")]
+    + [({"a": 1}, '{"a":1}'), ({"a": [1, "b"]}, '{"a": [1, "b"]}'), ('{"a": 1}', '{ "a" : 1 }'), ([], "[]")],
+)
+def test_same_compares_the_stored_string_exactly(defined: Any, live: Any) -> None:
+    assert same(defined, live)
+
+
+@pytest.mark.parametrize(
+    ("defined", "live"),
+    [("1.10", "1.1"), ("007", "7"), ("000123", "123"), ("TRUE", "true"), (True, "TRUE"), (15, "15.0"), (" x", "x")]
+    + [(1, "true"), ("1", 1.5), ({"a": 1}, '{"a":"1"}'), ({"a": 1}, '{"a":1.0}'), ({"a": 1}, '{"a":true}')]
+    + [({"a": 1}, '{"a":1,"b":2}'), ([1, 2], "[1]"), ({"a": 1}, "not json"), ({"a": 1}, "[1]"), ("{x", "{y")],
+)
+def test_same_tells_real_changes(defined: Any, live: Any) -> None:
+    assert not same(defined, live)
 
 
 def test_changed_values_give_a_minimal_patch() -> None:
@@ -280,7 +291,7 @@ def test_create_unknown_outcome_is_reported_not_repeated(emulator: Any) -> None:
     assert transport.posts == 1
 
 
-def test_apply_retries_the_post_when_the_lookup_finds_nothing(emulator: Any) -> None:
+def test_apply_never_posts_twice_when_the_lookup_finds_nothing(emulator: Any) -> None:
     class DropBeforeWork(httpx.AsyncBaseTransport):
         def __init__(self) -> None:
             self.posts = 0
@@ -294,7 +305,10 @@ def test_apply_retries_the_post_when_the_lookup_finds_nothing(emulator: Any) -> 
 
     transport = DropBeforeWork()
     (result,) = asyncio.run(_apply(connect(emulator, transport), [item(1)]))
-    assert result.action == "created" and transport.posts == 2
+    assert result.action == "unknown" and result.exit_code == 6 and transport.posts == 1
+    assert "run apply again" in str(result.error)
+    (again,) = asyncio.run(_apply(connect(emulator, transport), [item(1)]))
+    assert again.action == "created" and transport.posts == 2
 
 
 # -- against the real server, with faults --------------------------------------------------------------------
@@ -312,9 +326,8 @@ def write_defs(folder: Path, count: int) -> Path:
 
 @pytest.mark.slow
 def test_apply_200_with_drops_and_failures_creates_each_exactly_once(
-    start_emulator: Any, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    start_emulator: Any, cli: Any, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(client_mod, "TRANSPORT_OVERRIDE", None)
     server = start_emulator("--drop-rate", "0.3", "--fail-rate", "0.2", "--seed", "1")
     defs = write_defs(tmp_path / "defs", 200)
     g = ["--base-url", server.base_url, "--user-secret", server.user_secret, "--org-secret", server.org_secret]

@@ -53,21 +53,10 @@ def _build(paths: Sequence[str], overrides: Any = None, *, unique: bool = False)
 
 
 def _run_batch(out: Output, total: int, label: str, start: Callable[[Callable[[Result], None]], Any]) -> Any:
-    """Run a batch with a progress bar; on Ctrl-C report what finished, then exit 130."""
-    done: list[Result] = []
+    """Run a batch with a progress bar. On Ctrl-C the batch (platform/runner.py) raises errors.Interrupted
+    with its partial results, which the one handler in cli/app.py reports."""
     with out.progress(total, label) as bar:
-
-        def on_done(result: Result) -> None:
-            done.append(result)
-            bar.advance()
-
-        try:
-            return start(on_done)
-        except KeyboardInterrupt:
-            pass
-    out.error(f"interrupted: {len(done)} of {total} finished")
-    render_results(out, done)
-    raise typer.Exit(int(ExitCode.INTERRUPTED))
+        return start(lambda result: bar.advance())
 
 
 # -- create / apply / diff ---------------------------------------------------------------------------------
@@ -257,9 +246,12 @@ def diff(
     element: ElementOpt = None,
     name: NameOpt = None,
     concurrency: ConcurrencyOpt = 8,
+    update_secrets: Annotated[
+        bool, typer.Option("--update-secrets", help="Count secrets as changes though the platform masks them.")
+    ] = False,
     output: OutputOpt = None,
 ) -> None:
-    """Show what apply would change; exit 1 when something differs. Takes apply's event flags."""
+    """Show what apply would change; exit 1 when something differs. Takes apply's flags."""
     overrides = overrides_of(paths, locals())
     _apply_like(
         ctx,
@@ -268,7 +260,7 @@ def diff(
         dry_run=True,
         concurrency=concurrency,
         fail_fast=False,
-        update_secrets=False,
+        update_secrets=update_secrets,
         output=output,
         diff=True,
     )

@@ -1,20 +1,39 @@
-"""Run work items concurrently: at most N at a time, results in input order, optional fail-fast.
+"""Run work items concurrently: at most N at a time, results in input order, optional fail-fast; and run a
+command's coroutine so that Ctrl-C ends a batch with its partial results instead of losing them.
 
 A fixed pool of N workers pulls from one iterator (no task per item: 10,000 items cost 10,000 results,
 not 10,000 pending tasks). With fail-fast, the first failure stops the start of new work; items not
 started get the `not_run` result; work already started finishes.
+
+Ctrl-C (or any cancellation) stops a batch: it raises `errors.Interrupted` with one result per item, the
+finished ones as they are and the others from `cut_short(item, wrote)`, where `wrote` says the item had
+announced a write (`writing()`) and so may have taken effect.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from cloudevents_cli.errors import Interrupted
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 DEFAULT_CONCURRENCY = 8
+
+_slot: ContextVar[tuple[list[bool], int] | None] = ContextVar("batch_slot", default=None)
+
+
+def writing() -> None:
+    """The current item is about to send a write: if the batch is interrupted from now on, its outcome is
+    unknown. Outside a batch, nothing happens."""
+    slot = _slot.get()
+    if slot is not None:
+        wrote, index = slot
+        wrote[index] = True
 
 
 async def run_ordered(
@@ -25,11 +44,13 @@ async def run_ordered(
     fail_fast: bool = False,
     failed: Callable[[R], bool] = lambda r: False,
     not_run: Callable[[T], R],
+    cut_short: Callable[[T, bool], R] | None = None,
     on_done: Callable[[R], None] | None = None,
 ) -> list[R]:
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     results: list[R | None] = [None] * len(items)
+    wrote = [False] * len(items)
     pending = iter(enumerate(items))
     stop = False
 
@@ -39,6 +60,7 @@ async def run_ordered(
             if stop:
                 results[index] = not_run(item)
                 continue
+            _slot.set((wrote, index))
             result = await work(item)
             results[index] = result
             if on_done is not None:
@@ -49,7 +71,28 @@ async def run_ordered(
     workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(items)))]
     try:
         await asyncio.gather(*workers)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        finished = sum(1 for r in results if r is not None)
+        rest = cut_short or (lambda item, _wrote: not_run(item))
+        partial = [r if r is not None else rest(items[i], wrote[i]) for i, r in enumerate(results)]
+        raise Interrupted(f"interrupted: {finished} of {len(items)} finished", results=partial) from None
     finally:
         for task in workers:
             task.cancel()
     return [r if r is not None else not_run(items[i]) for i, r in enumerate(results)]
+
+
+def run_to_end(coro: Coroutine[Any, Any, R]) -> R:
+    """Run a command's coroutine in a fresh event loop. On Ctrl-C the coroutine is cancelled and run to its
+    end, so that a batch raises Interrupted with its results; anything else interrupted is KeyboardInterrupt."""
+    with asyncio.Runner() as runner:
+        loop = runner.get_loop()
+        task = loop.create_task(coro)
+        try:
+            return loop.run_until_complete(task)
+        except KeyboardInterrupt:
+            task.cancel()
+            try:
+                return loop.run_until_complete(task)
+            except asyncio.CancelledError:
+                raise KeyboardInterrupt from None
