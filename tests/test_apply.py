@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -361,3 +364,149 @@ def test_apply_under_rate_limit_completes(start_emulator: Any, cli: Any, tmp_pat
     res = cli(*g, "apply", str(defs), "-o", "json")
     assert res.exit_code == 0, res.stderr
     assert json.loads(res.stdout)["summary"] == {"created": 100}
+
+
+# -- a POST that finishes after the client's timeout ---------------------------------------------------------
+POST_DELAY = 1.5
+
+
+@pytest.fixture
+def slow_post_server() -> Iterator[Any]:
+    """The emulator on 127.0.0.1, behind a layer that holds every POST for POST_DELAY seconds before the
+    emulator processes it: a client with a shorter --timeout gives up, and the instance appears later."""
+    from cloudevents_cli.serving import AppServer, bind, url_of
+    from tests.emulator_fixtures import make_in_process
+
+    handle = make_in_process()
+    posts: list[str] = []
+    finished = threading.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await handle.app(scope, receive, send)
+            return
+        posts.append(scope["path"])
+        body, more = b"", True
+        while more:  # read it all now: once the client has gone, uvicorn hands out no more of the body
+            message = await receive()
+            body, more = body + message.get("body", b""), message.get("more_body", False)
+        await asyncio.sleep(POST_DELAY)
+        replayed = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def replay() -> dict[str, Any]:
+            return replayed.pop() if replayed else {"type": "http.disconnect"}
+
+        try:
+            await handle.app(scope, replay, send)
+        finally:
+            finished.set()
+
+    sock = bind("127.0.0.1", 0)
+    server = AppServer(app, sock)
+    ready = threading.Event()
+    thread = threading.Thread(target=server.run, kwargs={"on_ready": ready.set}, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield SimpleNamespace(
+        base_url=url_of(sock, "/elements/api-v2"), handle=handle, posts=posts, finished=finished
+    )
+    server.stop()
+    thread.join(10)
+    handle.store.close()
+
+
+@pytest.mark.slow
+def test_apply_with_a_post_slower_than_the_timeout_creates_one_instance(
+    slow_post_server: Any, cli: Any, tmp_path: Path
+) -> None:
+    server = slow_post_server
+    defs = write_defs(tmp_path / "defs", 1)
+    g = ["--base-url", server.base_url, "--user-secret", server.handle.user_secret]
+    g += ["--org-secret", server.handle.org_secret, "--timeout", "0.5"]
+    res = cli(*g, "apply", str(defs), "-o", "json")
+    assert res.exit_code == 6, res.output
+    (result,) = json.loads(res.stdout)["results"]
+    assert result["action"] == "unknown" and "run apply again" in result["error"]["message"]
+    assert server.finished.wait(10)  # the platform finishes the POST after the client gave up on it
+    again = cli(*g, "apply", str(defs), "-o", "json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["summary"] == {"unchanged": 1}
+    assert server.posts == ["/elements/api-v2/instances"]
+    instances, _ = server.handle.store.page(after=0, limit=100, tags=[], search=None)
+    assert [i.name for i in instances] == ["bulk-0000"]
+
+
+# -- Ctrl-C in the middle of a batch -------------------------------------------------------------------------
+class CtrlCDuringPosts(httpx.AsyncBaseTransport):
+    """The first `quick` POSTs are answered, the next ones hang (in flight), and the one after them is where
+    the user presses Ctrl-C. Anything else goes to `inner`."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, quick: int, hanging: int) -> None:
+        self.inner = inner
+        self.quick = quick
+        self.hanging = hanging
+        self.posts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "POST":
+            return await self.inner.handle_async_request(request)
+        self.posts += 1
+        if self.posts <= self.quick:
+            return await self.inner.handle_async_request(request)
+        if self.posts <= self.quick + self.hanging:
+            await asyncio.Event().wait()
+        raise KeyboardInterrupt
+
+
+def interrupted_actions(coro: Any) -> list[str]:
+    from cloudevents_cli.errors import Interrupted
+    from cloudevents_cli.platform.runner import run_to_end
+
+    with pytest.raises(Interrupted) as info:
+        run_to_end(coro)
+    assert info.value.exit_code == 130
+    return [r.action for r in info.value.results]
+
+
+def test_ctrl_c_reports_in_flight_posts_unknown_and_the_rest_not_run(emulator: Any) -> None:
+    transport = CtrlCDuringPosts(emulator.transport, quick=4, hanging=7)
+
+    async def go() -> list[Any]:
+        async with connect(emulator, transport) as client:
+            return await create_all(client, [item(n) for n in range(16)], concurrency=8)
+
+    actions = interrupted_actions(go())
+    assert sorted(actions[:12]) == ["created"] * 4 + ["unknown"] * 8
+    assert actions[12:] == ["not-run"] * 4
+
+
+def test_ctrl_c_during_apply_separates_writes_from_look_ups(emulator: Any) -> None:
+    items = [item(n) for n in range(6)]
+    asyncio.run(_apply(connect(emulator, emulator.transport), items[:2]))  # 0 and 1 exist: only looked up
+    transport = CtrlCDuringPosts(emulator.transport, quick=1, hanging=2)
+
+    async def go() -> list[Any]:
+        async with connect(emulator, transport) as client:
+            return await apply_all(client, items, concurrency=4)
+
+    actions = interrupted_actions(go())
+    assert actions[:2] == ["unchanged", "unchanged"]
+    assert sorted(actions[2:]) == ["created", "unknown", "unknown", "unknown"]
+    assert transport.posts == 4
+
+
+def test_ctrl_c_during_diff_is_not_run_for_what_did_not_finish(emulator: Any) -> None:
+    class CtrlCOnSecondLookUp(httpx.AsyncBaseTransport):
+        gets = 0
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            self.gets += 1
+            if self.gets == 2:
+                raise KeyboardInterrupt
+            return await emulator.transport.handle_async_request(request)
+
+    async def go() -> list[Any]:
+        async with connect(emulator, CtrlCOnSecondLookUp()) as client:
+            return await apply_all(client, [item(n) for n in range(3)], concurrency=1, dry_run=True)
+
+    assert interrupted_actions(go()) == ["would-create", "not-run", "not-run"]
