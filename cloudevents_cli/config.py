@@ -86,9 +86,9 @@ def normalise_base_url(url: str) -> str:
         parts = urlsplit(value)
         port = parts.port
     except ValueError as err:
-        problem = "the port is not a number from 1 to 65535" if "port" in str(err).lower() else "not a URL"
-        raise UsageError(_bad_url(url, problem)) from None
-    problem = None
+        why = "the port is not a number from 1 to 65535" if "port" in str(err).lower() else "not a URL"
+        raise UsageError(_bad_url(url, why)) from None
+    problem: str | None = None
     if parts.scheme.lower() not in ("http", "https"):
         problem = f"the scheme must be http or https, not '{parts.scheme}'"
     elif not parts.hostname or not re.fullmatch(r"[A-Za-z0-9_.:-]+", parts.hostname):

@@ -29,7 +29,8 @@ NEXT_PAGE_HEADER = "elements-next-page-token"
 DEFAULT_PAGE_SIZE = 200
 MAX_PAGES = 1_000
 MAX_INSTANCES = 100_000
-MAX_ANSWER_BYTES = 64 * 1024 * 1024
+MIB = 1024 * 1024
+MAX_ANSWER_BYTES = 64 * MIB
 
 
 def auth_header(user_secret: str | None, org_secret: str | None) -> str:
@@ -130,15 +131,19 @@ class PlatformClient:
             request = self._http.build_request(
                 method, path, params=list(params or ()), content=content, headers=headers
             )
-            try:
+
+            async def exchange() -> httpx.Response:
+                response = await self._http.send(request, stream=True)
                 try:
-                    async with asyncio.timeout(deadline):  # the whole exchange, the body included
-                        response = await self._http.send(request, stream=True)
-                        try:
-                            await _read_capped(response, what)
-                        finally:
-                            await response.aclose()
-                except TimeoutError:
+                    await _read_capped(response, what)
+                finally:
+                    await response.aclose()
+                return response
+
+            try:
+                try:  # the deadline covers the whole exchange, the body included
+                    response = await asyncio.wait_for(exchange(), deadline)
+                except asyncio.TimeoutError:
                     raise httpx.ReadTimeout(f"no complete answer within {deadline:g} s", request=request) from None
             except httpx.TransportError as err:
                 if self.log is not None:
@@ -246,10 +251,14 @@ class PlatformClient:
             sent = await self.request("GET", "/instances", params=params)
             response = sent.response
             page = json_body(response, "GET /instances")
-            if not isinstance(page, list) or not all(isinstance(i, dict) for i in page):
+            problem = "expected a list of instances" if not isinstance(page, list) else None
+            for inst in page if problem is None else ():
+                problem = shape_problem(inst)
+                if problem is not None:
+                    break
+            if problem is not None:
                 raise BadResponse(
-                    f"GET /instances: HTTP {response.status_code}: expected a list of instances",
-                    status=response.status_code,
+                    f"GET /instances: HTTP {response.status_code}: {problem}", status=response.status_code
                 )
             out.extend(page)
             token = response.headers.get(NEXT_PAGE_HEADER) or None
@@ -284,12 +293,40 @@ class PlatformClient:
     @staticmethod
     def _instance(response: httpx.Response, what: str) -> dict[str, Any]:
         data = json_body(response, what)
-        if not isinstance(data, dict) or not isinstance(data.get("id"), (int, str)) or isinstance(data["id"], bool):
-            raise BadResponse(
-                f"{what}: HTTP {response.status_code}: expected an instance (a JSON object with an id)",
-                status=response.status_code,
-            )
+        problem = shape_problem(data)
+        if problem is not None:
+            raise BadResponse(f"{what}: HTTP {response.status_code}: {problem}", status=response.status_code)
+        assert isinstance(data, dict)
         return data
+
+
+_FIELDS = {"name": str, "tags": list, "configuration": dict, "element": dict, "elementKey": str}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    names = {dict: "an object", list: "a list", str: "a string", type(None): "null"}
+    return names.get(type(value), "something else")
+
+
+def shape_problem(data: Any) -> str | None:
+    """What is wrong with an instance from the platform (None when nothing): a JSON object with an id (a
+    number or a string) and, when present, fields of the documented types."""
+    if not isinstance(data, dict):
+        return f"expected an instance (a JSON object), got {_kind(data)}"
+    key = data.get("id")
+    if isinstance(key, bool) or not isinstance(key, (int, str)) or key == "":
+        return f"expected an instance with an id (a number or a string), got an id that is {_kind(key)}"
+    for name, kind in _FIELDS.items():
+        value = data.get(name)
+        if value is not None and not isinstance(value, kind):
+            return f"instance {key}: '{name}' is {_kind(value)}, expected {_kind(kind())}"
+    if any(isinstance(tag, (dict, list)) for tag in data.get("tags") or []):
+        return f"instance {key}: 'tags' holds something other than strings"
+    return None
 
 
 async def _read_capped(response: httpx.Response, what: str) -> None:
@@ -299,9 +336,9 @@ async def _read_capped(response: httpx.Response, what: str) -> None:
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > MAX_ANSWER_BYTES:
+            cap = f"{MAX_ANSWER_BYTES // MIB} MiB" if MAX_ANSWER_BYTES % MIB == 0 else f"{MAX_ANSWER_BYTES} bytes"
             raise BadResponse(
-                f"{what}: HTTP {response.status_code}: the answer is larger than "
-                f"{MAX_ANSWER_BYTES // (1024 * 1024)} MiB, the most this tool reads",
+                f"{what}: HTTP {response.status_code}: the answer is larger than {cap}, the most this tool reads",
                 status=response.status_code,
             )
         chunks.append(chunk)

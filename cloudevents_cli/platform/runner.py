@@ -84,15 +84,28 @@ async def run_ordered(
 
 def run_to_end(coro: Coroutine[Any, Any, R]) -> R:
     """Run a command's coroutine in a fresh event loop. On Ctrl-C the coroutine is cancelled and run to its
-    end, so that a batch raises Interrupted with its results; anything else interrupted is KeyboardInterrupt."""
-    with asyncio.Runner() as runner:
-        loop = runner.get_loop()
+    end, so that a batch raises Interrupted with its results; anything else cancelled is KeyboardInterrupt."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
         task = loop.create_task(coro)
-        try:
-            return loop.run_until_complete(task)
-        except KeyboardInterrupt:
-            task.cancel()
+        while True:
             try:
                 return loop.run_until_complete(task)
+            except KeyboardInterrupt:  # raised out of the loop by each task it reached, until the coroutine ends
+                if task.done():
+                    break
+                task.cancel()
             except asyncio.CancelledError:
-                raise KeyboardInterrupt from None
+                break
+        if task.cancelled():
+            raise KeyboardInterrupt
+        return task.result()
+    finally:
+        rest = asyncio.all_tasks(loop)
+        for left in rest:
+            left.cancel()
+        loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()
