@@ -79,7 +79,7 @@ def normalise_base_url(url: str) -> str:
     an http(s) URL with a host (and a valid port) is a usage error, before any request."""
     from urllib.parse import urlsplit
 
-    value = url.strip().rstrip("/")
+    value = url.strip()
     if "://" not in value:
         value = "https://" + value
     try:

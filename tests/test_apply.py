@@ -62,8 +62,10 @@ def test_platform_strings_masked_secrets_and_tag_order_are_unchanged() -> None:
 
 @pytest.mark.parametrize(
     ("defined", "live"),
-    [(True, "true"), (False, "false"), (15, "15"), (15.0, "15"), (15.5, "15.5"), ("1.10", "1.10"), ("x", "x")]
-    + [({"a": 1}, '{"a":1}'), ({"a": [1, "b"]}, '{"a": [1, "b"]}'), ('{"a": 1}', '{ "a" : 1 }'), ([], "[]")],
+    [
+        *[(True, "true"), (False, "false"), (15, "15"), (15.0, "15"), (15.5, "15.5"), ("1.10", "1.10"), ("x", "x")],
+        *[({"a": 1}, '{"a":1}'), ({"a": [1, "b"]}, '{"a": [1, "b"]}'), ('{"a": 1}', '{ "a" : 1 }'), ([], "[]")],
+    ],
 )
 def test_same_compares_the_stored_string_exactly(defined: Any, live: Any) -> None:
     assert same(defined, live)
@@ -71,9 +73,12 @@ def test_same_compares_the_stored_string_exactly(defined: Any, live: Any) -> Non
 
 @pytest.mark.parametrize(
     ("defined", "live"),
-    [("1.10", "1.1"), ("007", "7"), ("000123", "123"), ("TRUE", "true"), (True, "TRUE"), (15, "15.0"), (" x", "x")]
-    + [(1, "true"), ("1", 1.5), ({"a": 1}, '{"a":"1"}'), ({"a": 1}, '{"a":1.0}'), ({"a": 1}, '{"a":true}')]
-    + [({"a": 1}, '{"a":1,"b":2}'), ([1, 2], "[1]"), ({"a": 1}, "not json"), ({"a": 1}, "[1]"), ("{x", "{y")],
+    [
+        *[("1.10", "1.1"), ("007", "7"), ("000123", "123"), ("TRUE", "true"), (True, "TRUE"), (15, "15.0")],
+        *[(" x", "x"), (1, "true"), ("1", 1.5), ({"a": 1}, '{"a":"1"}'), ({"a": 1}, '{"a":1.0}')],
+        *[({"a": 1}, '{"a":true}'), ({"a": 1}, '{"a":1,"b":2}'), ([1, 2], "[1]"), ({"a": 1}, "not json")],
+        *[({"a": 1}, "[1]"), ("{x", "{y")],
+    ],
 )
 def test_same_tells_real_changes(defined: Any, live: Any) -> None:
     assert not same(defined, live)
@@ -226,9 +231,7 @@ def test_apply_an_edit_sends_exactly_one_patch(emulator: Any) -> None:
     results = asyncio.run(_apply(connect(emulator, counting), items))
     assert [r.action for r in results] == ["unchanged", "updated", "unchanged"]
     assert counting.count("PATCH") == 1 and counting.count("POST") == 0
-    assert results[1].changes == [
-        {"path": "configuration.event.poller.refresh_interval", "before": "15", "after": 5}
-    ]
+    assert results[1].changes == [{"path": "configuration.event.poller.refresh_interval", "before": "15", "after": 5}]
     diff = asyncio.run(_apply(connect(emulator, emulator.transport), items, dry_run=True))
     assert [r.action for r in diff] == ["unchanged"] * 3
 
@@ -407,9 +410,7 @@ def slow_post_server() -> Iterator[Any]:
     thread = threading.Thread(target=server.run, kwargs={"on_ready": ready.set}, daemon=True)
     thread.start()
     assert ready.wait(10)
-    yield SimpleNamespace(
-        base_url=url_of(sock, "/elements/api-v2"), handle=handle, posts=posts, finished=finished
-    )
+    yield SimpleNamespace(base_url=url_of(sock, "/elements/api-v2"), handle=handle, posts=posts, finished=finished)
     server.stop()
     thread.join(10)
     handle.store.close()
@@ -510,3 +511,66 @@ def test_ctrl_c_during_diff_is_not_run_for_what_did_not_finish(emulator: Any) ->
             return await apply_all(client, [item(n) for n in range(3)], concurrency=1, dry_run=True)
 
     assert interrupted_actions(go()) == ["would-create", "not-run", "not-run"]
+
+
+# -- diff and apply compare the strings the platform stores --------------------------------------------------
+class Recording(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.bodies: list[tuple[str, Any]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        content = await request.aread()
+        self.bodies.append((request.method, json.loads(content) if content else None))
+        return await self.inner.handle_async_request(request)
+
+
+def exact_definition(version: str, code: str, flag: str) -> str:
+    return (
+        "name: exact\nelement: closeio\ntags: [t1]\nconfiguration:\n  username: bob\n  password: pw-value-1234\n"
+        f'  app.version: "{version}"\n  app.build: "{code}"\n  app.flag: "{flag}"\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(("1.1", "7", "true"), ("1.10", "007", "TRUE")), (("1.10", "000123", "TRUE"), ("1.1", "123", "true"))],
+)
+def test_diff_and_apply_see_changes_that_normalising_would_hide(
+    cli: Any, emulator: Any, tmp_path: Path, before: tuple[str, str, str], after: tuple[str, str, str]
+) -> None:
+    recording = Recording(emulator.transport)
+    cli.seams.transport = recording
+    g = ["--base-url", emulator.base_url, "--user-secret", emulator.user_secret, "--org-secret", emulator.org_secret]
+    path = tmp_path / "exact.yaml"
+    path.write_text(exact_definition(*before))
+    assert cli(*g, "apply", str(path)).exit_code == 0
+    path.write_text(exact_definition(*after))
+    res = cli(*g, "diff", str(path), "-o", "json")
+    assert res.exit_code == 1, res.output
+    (result,) = json.loads(res.stdout)["results"]
+    assert result["action"] == "would-update"
+    assert [(c["path"], c["before"], c["after"]) for c in result["changes"]] == [
+        ("configuration.app.version", before[0], after[0]),
+        ("configuration.app.build", before[1], after[1]),
+        ("configuration.app.flag", before[2], after[2]),
+    ]
+    res = cli(*g, "apply", str(path), "-o", "json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["summary"] == {"updated": 1}
+    patches = [body for method, body in recording.bodies if method == "PATCH"]
+    assert patches == [{"configuration": {"app.version": after[0], "app.build": after[1], "app.flag": after[2]}}]
+    assert cli(*g, "diff", str(path)).exit_code == 0
+
+
+def test_diff_takes_update_secrets(cli: Any, emulator: Any, tmp_path: Path) -> None:
+    cli.seams.transport = emulator.transport
+    g = ["--base-url", emulator.base_url, "--user-secret", emulator.user_secret, "--org-secret", emulator.org_secret]
+    path = tmp_path / "exact.yaml"
+    path.write_text(exact_definition("1", "2", "true"))
+    assert cli(*g, "apply", str(path)).exit_code == 0
+    assert cli(*g, "diff", str(path)).exit_code == 0  # the platform masks the password: not a change
+    res = cli(*g, "diff", "--update-secrets", str(path), "-o", "json")
+    assert res.exit_code == 1, res.output
+    (change,) = json.loads(res.stdout)["results"][0]["changes"]
+    assert change == {"path": "configuration.password", "before": "********", "after": "********"}
+    assert "pw-value-1234" not in res.output

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
 
 
@@ -67,9 +66,7 @@ def https_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     server.server_close()
 
 
-def test_unknown_ca_fails_clearly_and_ca_bundle_fixes_it(
-    cli: Any, https_server: tuple[str, Path]
-) -> None:
+def test_unknown_ca_fails_clearly_and_ca_bundle_fixes_it(cli: Any, https_server: tuple[str, Path]) -> None:
     async def no_wait(seconds: float) -> None:
         return None
 
