@@ -123,6 +123,48 @@ def test_changed_secret_key_is_masked_in_changes() -> None:
     assert "old-signature-key" not in json.dumps(result.changes)
 
 
+def test_a_secret_key_the_platform_does_not_return_is_left_alone_unless_asked() -> None:
+    body = {"configuration": {"oauth.api.secret": "s3cret-value", "plain": "x"}}
+    live = {"configuration": {"plain": "x"}}
+    assert plan(body, live).patch == {}
+    result = plan(body, live, update_secrets=True)
+    assert result.patch == {"configuration": {"oauth.api.secret": "s3cret-value"}}
+    assert result.changes == [{"path": "configuration.oauth.api.secret", "before": None, "after": "********"}]
+
+
+def test_a_value_from_a_secret_source_counts_as_a_secret() -> None:
+    body = {"configuration": {"plain.setting": "from-env-value"}}
+    secrets = frozenset({"from-env-value"})
+    assert plan(body, {"configuration": {}}, secrets=secrets).patch == {}
+    result = plan(body, {"configuration": {}}, secrets=secrets, update_secrets=True)
+    assert result.changes == [{"path": "configuration.plain.setting", "before": None, "after": "********"}]
+    changed = plan(body, {"configuration": {"plain.setting": "old-value"}}, secrets=secrets)
+    assert changed.changes == [{"path": "configuration.plain.setting", "before": "********", "after": "********"}]
+
+
+def test_a_value_the_platform_masks_stays_masked_when_updated() -> None:
+    body = {"configuration": {"plain.setting": "new-value"}}
+    live = {"configuration": {"plain.setting": "********"}}
+    assert plan(body, live).patch == {}
+    result = plan(body, live, update_secrets=True)
+    assert result.changes == [{"path": "configuration.plain.setting", "before": "********", "after": "********"}]
+
+
+def test_a_plain_key_missing_from_the_platform_is_added() -> None:
+    for value in ("x", "null", 0):
+        result = plan({"configuration": {"plain": value}}, {"configuration": {"other": "y"}})
+        assert result.patch == {"configuration": {"plain": value}}
+        assert result.changes == [{"path": "configuration.plain", "before": None, "after": value}]
+
+
+def test_no_configuration_and_null_tags_on_either_side() -> None:
+    assert plan({"name": "x"}, {"id": 1, "configuration": None}).patch == {}
+    assert plan({"configuration": {"a": "1"}}, {"id": 1}).patch == {"configuration": {"a": "1"}}
+    assert plan({"tags": None}, {"tags": ["a"]}).patch == {"tags": []}
+    assert plan({"tags": ["a"]}, {"tags": None}).patch == {"tags": ["a"]}
+    assert plan({"tags": None}, {"tags": None}).patch == {}
+
+
 def test_tags_absent_from_the_definition_are_left_alone() -> None:
     body = {k: v for k, v in BODY.items() if k != "tags"}
     assert plan(body, LIVE).patch == {}

@@ -97,9 +97,7 @@ def plan(
     """Compare the POST body of a definition with the live instance."""
     result = Plan()
     wanted_config = body.get("configuration") or {}
-    live_config = live.get("configuration") or {}
-    if not isinstance(live_config, dict):
-        live_config = {}
+    live_config = live.get("configuration") or {}  # a dict: the client checks the shape of instances
     patch_config: dict[str, Any] = {}
     for key, value in wanted_config.items():
         present = key in live_config
