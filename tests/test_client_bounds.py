@@ -280,3 +280,112 @@ def test_the_answer_cap_is_named_in_mib() -> None:
     with pytest.raises(BadResponse) as info:
         run(client, lambda c: c.get_instance(7))
     assert "larger than 64 MiB" in info.value.message
+
+
+# -- the bounds of the retry policy, one by one --------------------------------------------------------------
+def test_backoff_doubles_from_half_a_second_up_to_ten_seconds() -> None:
+    policy = RetryPolicy(random=lambda: 1.0)
+    assert [policy.backoff(n) for n in range(1, 8)] == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+    assert RetryPolicy(random=lambda: 0.0).backoff(6) == 5.0  # half fixed, half random
+
+
+def test_a_429_with_retry_after_is_tried_twelve_times() -> None:
+    clock = Clock()
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(429, headers={"Retry-After": "1"})
+
+    with pytest.raises(ServerError) as info:
+        run(client_for(handler, clock), lambda c: c.get_instance(7))
+    assert len(calls) == 12 and clock.waits == [1.0] * 11
+    assert "gave up after 12 attempts" in info.value.message
+
+
+def test_the_run_may_wait_exactly_its_budget() -> None:
+    clock = Clock()
+    seen: set[str] = set()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path not in seen:
+            seen.add(request.url.path)
+            return httpx.Response(429, headers={"Retry-After": "30"})
+        return httpx.Response(200, json=INSTANCE)
+
+    async def many(client: PlatformClient) -> list[Any]:
+        out: list[Any] = []
+        for n in range(5):
+            try:
+                out.append((await client.get_instance(n))["id"])
+            except ServerError:
+                out.append("gave up")
+        return out
+
+    assert run(client_for(handler, clock), many) == [7, 7, 7, 7, "gave up"]
+    assert clock.waits == [30.0] * 4
+
+
+def test_every_request_waits_out_the_shared_retry_after_gate() -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # time stands still: the gate is still closed for the next request
+        waits.append(seconds)
+
+    answers = [httpx.Response(429, headers={"Retry-After": "5"}), httpx.Response(200, json=INSTANCE)]
+    answers.append(httpx.Response(200, json=INSTANCE))
+    policy = RetryPolicy(sleep=sleep, clock=lambda: 100.0)
+    conn = Connection(base_url=BASE, user_secret="u", org_secret="o")
+    client = PlatformClient(conn, transport=httpx.MockTransport(lambda r: answers.pop(0)), policy=policy)
+
+    async def two(c: PlatformClient) -> None:
+        await c.get_instance(1)
+        await c.get_instance(2)
+
+    run(client, two)
+    assert waits == [5.0, 5.0]
+
+
+def test_a_closed_gate_beyond_the_budget_fails_at_once() -> None:
+    calls: list[int] = []
+    policy = RetryPolicy(sleep=Clock().sleep, clock=lambda: 0.0, waited=118.0)
+    policy._not_before = 5.0
+    conn = Connection(base_url=BASE, user_secret="u", org_secret="o")
+    handler = httpx.MockTransport(lambda r: calls.append(1) or httpx.Response(200, json=INSTANCE))
+    client = PlatformClient(conn, transport=handler, policy=policy)
+    with pytest.raises(Exception) as info:
+        run(client, lambda c: c.get_instance(7))
+    assert "retry budget is spent" in str(info.value) and calls == []
+
+
+def test_a_fresh_policy_has_no_gate_whatever_the_clock_says() -> None:
+    clock = Clock()
+    clock.now = -1000.0  # a monotonic clock may start anywhere
+    client = client_for(lambda r: httpx.Response(200, json=INSTANCE), clock)
+    run(client, lambda c: c.get_instance(7))
+    assert clock.waits == []
+
+
+def test_a_name_lookup_failure_is_found_through_cause_or_context() -> None:
+    from cloudevents_cli.platform.retry import _unresolved
+
+    caused = httpx.ConnectError("connect failed")
+    caused.__cause__ = socket.gaierror(-2, "Name or service not known")
+    inner = httpx.ConnectError("inner")
+    inner.__context__ = socket.gaierror(-3, "Temporary failure in name resolution")
+    contexted = httpx.ConnectError("outer")
+    contexted.__context__ = inner
+    refused = httpx.ConnectError("refused")
+    refused.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    assert _unresolved(caused) and _unresolved(contexted)
+    assert not _unresolved(refused) and not _unresolved(httpx.ConnectError("plain"))
+
+
+def test_a_404_to_a_first_delete_is_not_found_but_after_a_retry_it_is_done() -> None:
+    from cloudevents_cli.errors import NotFound
+
+    clock = Clock()
+    with pytest.raises(NotFound):
+        run(client_for(lambda r: httpx.Response(404, json={"message": "no"}), clock), lambda c: c.delete_instance(7))
+    answers = [httpx.Response(500), httpx.Response(404, json={"message": "gone"})]
+    assert run(client_for(lambda r: answers.pop(0), clock), lambda c: c.delete_instance(7)) == 200

@@ -20,11 +20,12 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -61,14 +62,14 @@ class RetryPolicy:
     random: Callable[[], float] = random.random
     clock: Callable[[], float] = time.monotonic
     waited: float = 0.0
-    _not_before: float = field(default=0.0, repr=False)
+    _not_before: float = -math.inf  # the shared gate: no request starts before this time (clock())
 
     async def wait(self, seconds: float) -> None:
         self.waited += seconds
         await self.sleep(seconds)
 
     def affordable(self, seconds: float) -> bool:
-        return seconds <= self.max_wait and self.waited + seconds <= self.max_total_wait
+        return self.waited + seconds <= self.max_total_wait
 
     def backoff(self, retry: int) -> float:
         """The wait before retry number `retry` (1-based): half of it fixed, half random."""
@@ -112,9 +113,7 @@ def _tls_failure(err: Exception) -> bool:
 def _unresolved(err: BaseException) -> bool:
     """A name look-up failure (socket.gaierror somewhere in the chain): retrying will not help."""
     seen: BaseException | None = err
-    for _ in range(10):
-        if seen is None:
-            return False
+    while seen is not None:
         if isinstance(seen, socket.gaierror):
             return True
         seen = seen.__cause__ or seen.__context__
