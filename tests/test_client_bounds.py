@@ -310,7 +310,7 @@ def test_the_run_may_wait_exactly_its_budget() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path not in seen:
             seen.add(request.url.path)
-            return httpx.Response(429, headers={"Retry-After": "30"})
+            return httpx.Response(429, headers={"Retry-After": "30" if len(seen) < 5 else "1"})
         return httpx.Response(200, json=INSTANCE)
 
     async def many(client: PlatformClient) -> list[Any]:
@@ -332,7 +332,7 @@ def test_every_request_waits_out_the_shared_retry_after_gate() -> None:
     async def sleep(seconds: float) -> None:  # time stands still: the gate is still closed for the next request
         waits.append(seconds)
 
-    answers = [httpx.Response(429, headers={"Retry-After": "5"}), httpx.Response(200, json=INSTANCE)]
+    answers = [httpx.Response(429, headers={"Retry-After": "0.5"}), httpx.Response(200, json=INSTANCE)]
     answers.append(httpx.Response(200, json=INSTANCE))
     policy = RetryPolicy(sleep=sleep, clock=lambda: 100.0)
     conn = Connection(base_url=BASE, user_secret="u", org_secret="o")
@@ -343,7 +343,69 @@ def test_every_request_waits_out_the_shared_retry_after_gate() -> None:
         await c.get_instance(2)
 
     run(client, two)
-    assert waits == [5.0, 5.0]
+    assert waits == [0.5, 0.5]
+
+
+def test_a_backoff_closes_no_gate_for_other_requests() -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    answers = [httpx.Response(503), httpx.Response(200, json=INSTANCE), httpx.Response(200, json=INSTANCE)]
+    policy = RetryPolicy(sleep=sleep, clock=lambda: 100.0, random=lambda: 0.0)
+    conn = Connection(base_url=BASE, user_secret="u", org_secret="o")
+    client = PlatformClient(conn, transport=httpx.MockTransport(lambda r: answers.pop(0)), policy=policy)
+
+    async def two(c: PlatformClient) -> None:
+        await c.get_instance(1)
+        await c.get_instance(2)
+
+    run(client, two)
+    assert waits == [0.25]
+
+
+def test_429s_after_another_failure_get_the_ordinary_attempts() -> None:
+    clock = Clock()
+    answers = [httpx.Response(500)] + [httpx.Response(429, headers={"Retry-After": "1"})] * 20
+    with pytest.raises(ServerError) as info:
+        run(client_for(lambda r: answers.pop(0), clock), lambda c: c.get_instance(7))
+    assert len(answers) == 16 and info.value.message.endswith("gave up after 5 attempts")
+
+
+def test_a_post_answered_500_is_not_repeated() -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(500, json={"message": "boom"})
+
+    with pytest.raises(ServerError) as info:
+        run(client_for(handler, Clock()), lambda c: c.create_instance({"name": "x"}))
+    assert calls == [1] and "HTTP 500: boom" in info.value.message
+
+
+def test_a_delete_refused_with_503_then_404_is_not_found() -> None:
+    from cloudevents_cli.errors import NotFound
+
+    answers = [httpx.Response(503), httpx.Response(404, json={"message": "no such instance"})]
+    with pytest.raises(NotFound):
+        run(client_for(lambda r: answers.pop(0), Clock()), lambda c: c.delete_instance(7))
+
+
+def test_retries_are_logged_and_giving_up_says_how_many_attempts() -> None:
+    lines: list[str] = []
+    answers = [httpx.Response(503), httpx.Response(200, json=INSTANCE)]
+    retry = RetryPolicy(sleep=Clock().sleep, random=lambda: 0.5)
+    conn = Connection(base_url=BASE, user_secret="u", org_secret="o")
+    client = PlatformClient(
+        conn, transport=httpx.MockTransport(lambda r: answers.pop(0)), policy=retry, log=lines.append
+    )
+    run(client, lambda c: c.get_instance(7))
+    assert "GET /instances/7: HTTP 503; retry 1/4 in 0.4 s" in lines
+    with pytest.raises(ServerError) as info:
+        run(client_for(lambda r: httpx.Response(503), Clock(), attempts=1), lambda c: c.get_instance(7))
+    assert info.value.message.endswith("; gave up after 1 attempt")
 
 
 def test_a_closed_gate_beyond_the_budget_fails_at_once() -> None:

@@ -218,10 +218,10 @@ class PlatformClient:
         status = sent.response.status_code
         if status == 404:
             return 200
-        if status != 204:
-            json_body(sent.response, what)
         if status not in (200, 204):
             raise BadResponse(f"{what}: HTTP {status}: expected 200 or 204", status=status)
+        if status == 200:
+            json_body(sent.response, what)  # an empty or non-JSON 200 is not the platform's answer
         return status
 
     async def list_instances(
@@ -236,12 +236,6 @@ class PlatformClient:
         token: str | None = None
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
-            if len(out) > MAX_INSTANCES:
-                raise BadResponse(
-                    f"GET /instances: more than {MAX_INSTANCES} instances, the most this tool lists; "
-                    "narrow the listing (--tag, --name)",
-                    status=200,
-                )
             params: list[tuple[str, str]] = [("tags[]", t) for t in tags]
             if search_text:
                 params.append(("searchText", search_text))
@@ -251,16 +245,19 @@ class PlatformClient:
             sent = await self.request("GET", "/instances", params=params)
             response = sent.response
             page = json_body(response, "GET /instances")
-            problem = "expected a list of instances" if not isinstance(page, list) else None
-            for inst in page if problem is None else ():
-                problem = shape_problem(inst)
-                if problem is not None:
-                    break
+            problems = ["expected a list of instances"] if not isinstance(page, list) else map(shape_problem, page)
+            problem = next((p for p in problems if p is not None), None)
             if problem is not None:
                 raise BadResponse(
                     f"GET /instances: HTTP {response.status_code}: {problem}", status=response.status_code
                 )
             out.extend(page)
+            if len(out) > MAX_INSTANCES:
+                raise BadResponse(
+                    f"GET /instances: more than {MAX_INSTANCES} instances, the most this tool lists; "
+                    "narrow the listing (--tag, --name)",
+                    status=200,
+                )
             token = response.headers.get(NEXT_PAGE_HEADER) or None
             if not token or not page:
                 return out

@@ -185,7 +185,7 @@ async def send(
                 wait = retry_after(response)
             if status in RETRY_SAFE_METHOD:
                 maybe_repeated = True
-        if rate_limited and rate_limited == tries:
+        if rate_limited == tries:  # nothing but 429s so far
             limit = policy.rate_limit_attempts if wait is not None else policy.blind_rate_limit_attempts
         else:
             limit = policy.attempts
@@ -208,7 +208,7 @@ async def send(
                     request_id=getattr(final, "request_id", None),
                 )
             raise Unreachable(f"{what}: the platform could not be reached ({reason}); {why}")
-        if asked and wait > 0:
+        if asked:
             policy._not_before = max(policy._not_before, policy.clock() + wait)
         if on_retry is not None:
             on_retry(f"{what}: {reason}; retry {tries}/{limit - 1} in {wait:.1f} s")
