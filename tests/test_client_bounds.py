@@ -406,6 +406,9 @@ def test_retries_are_logged_and_giving_up_says_how_many_attempts() -> None:
     with pytest.raises(ServerError) as info:
         run(client_for(lambda r: httpx.Response(503), Clock(), attempts=1), lambda c: c.get_instance(7))
     assert info.value.message.endswith("; gave up after 1 attempt")
+    with pytest.raises(ServerError) as info:
+        run(client_for(lambda r: httpx.Response(503), Clock(), attempts=2), lambda c: c.get_instance(7))
+    assert info.value.message.endswith("; gave up after 2 attempts")
 
 
 def test_a_closed_gate_beyond_the_budget_fails_at_once() -> None:
