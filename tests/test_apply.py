@@ -481,17 +481,18 @@ def test_apply_with_a_post_slower_than_the_timeout_creates_one_instance(
 
 # -- Ctrl-C in the middle of a batch -------------------------------------------------------------------------
 class CtrlCDuringPosts(httpx.AsyncBaseTransport):
-    """The first `quick` POSTs are answered, the next ones hang (in flight), and the one after them is where
-    the user presses Ctrl-C. Anything else goes to `inner`."""
+    """The first `quick` POSTs (or `method`s) are answered, the next ones hang (in flight), and the one after
+    them is where the user presses Ctrl-C. Anything else goes to `inner`."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, quick: int, hanging: int) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, quick: int, hanging: int, method: str = "POST") -> None:
         self.inner = inner
         self.quick = quick
         self.hanging = hanging
+        self.method = method
         self.posts = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method != "POST":
+        if request.method != self.method:
             return await self.inner.handle_async_request(request)
         self.posts += 1
         if self.posts <= self.quick:
@@ -508,7 +509,13 @@ def interrupted_actions(coro: Any) -> list[str]:
     with pytest.raises(Interrupted) as info:
         run_to_end(coro)
     assert info.value.exit_code == 130
-    return [r.action for r in info.value.results]
+    actions = [r.action for r in info.value.results]
+    finished = sum(a not in ("unknown", "not-run") for a in actions)
+    message = f"interrupted: {finished} of {len(actions)} finished"
+    if "unknown" in actions:
+        message += f", {actions.count('unknown')} with a write in flight (outcome unknown: run again to settle)"
+    assert info.value.message == message
+    return actions
 
 
 def test_ctrl_c_reports_in_flight_posts_unknown_and_the_rest_not_run(emulator: Any) -> None:
@@ -536,6 +543,22 @@ def test_ctrl_c_during_apply_separates_writes_from_look_ups(emulator: Any) -> No
     assert actions[:2] == ["unchanged", "unchanged"]
     assert sorted(actions[2:]) == ["created", "unknown", "unknown", "unknown"]
     assert transport.posts == 4
+
+
+def test_ctrl_c_during_delete_reports_in_flight_deletes_unknown(emulator: Any) -> None:
+    from cloudevents_cli.platform.operations import delete_refs, resolve_refs
+
+    asyncio.run(_apply(connect(emulator, emulator.transport), [item(n) for n in range(5)]))
+    transport = CtrlCDuringPosts(emulator.transport, quick=1, hanging=1, method="DELETE")
+
+    async def go() -> list[Any]:
+        async with connect(emulator, transport) as client:
+            found = await resolve_refs(client, ["1", "2", "3", "4", "5"])
+            return await delete_refs(client, found)
+
+    actions = interrupted_actions(go())  # all five DELETEs were sent at once (concurrency 8)
+    assert sorted(actions) == ["deleted", "unknown", "unknown", "unknown", "unknown"]
+    assert len(emulator.store.page(after=0, limit=100, tags=[], search=None)[0]) == 4
 
 
 def test_ctrl_c_during_diff_is_not_run_for_what_did_not_finish(emulator: Any) -> None:

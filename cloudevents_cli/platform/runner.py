@@ -73,9 +73,13 @@ async def run_ordered(
         await asyncio.gather(*workers)
     except (asyncio.CancelledError, KeyboardInterrupt):
         finished = sum(1 for r in results if r is not None)
+        in_flight = sum(1 for r, w in zip(results, wrote, strict=True) if r is None and w)
         rest = cut_short or (lambda item, _wrote: not_run(item))
         partial = [r if r is not None else rest(items[i], wrote[i]) for i, r in enumerate(results)]
-        raise Interrupted(f"interrupted: {finished} of {len(items)} finished", results=partial) from None
+        message = f"interrupted: {finished} of {len(items)} finished"
+        if in_flight:
+            message += f", {in_flight} with a write in flight (outcome unknown: run again to settle)"
+        raise Interrupted(message, results=partial) from None
     finally:
         for task in workers:
             task.cancel()
