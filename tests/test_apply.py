@@ -530,6 +530,46 @@ def test_ctrl_c_reports_in_flight_posts_unknown_and_the_rest_not_run(emulator: A
     assert actions[12:] == ["not-run"] * 4
 
 
+def test_a_real_ctrl_c_cancels_the_batch_and_keeps_its_results(emulator: Any) -> None:
+    import signal
+
+    class PressCtrlC(CtrlCDuringPosts):
+        """Two POSTs answered, then every POST hangs; the user presses Ctrl-C (SIGINT) at the fifth."""
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method != "POST":
+                return await self.inner.handle_async_request(request)
+            self.posts += 1
+            if self.posts <= self.quick:
+                return await self.inner.handle_async_request(request)
+            if self.posts == 5:
+                try:
+                    signal.raise_signal(signal.SIGINT)
+                except KeyboardInterrupt:  # what Python's own handler would do, in the middle of a request
+                    self.raised_here = True
+                    raise
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+    transport = PressCtrlC(emulator.transport, quick=2, hanging=0)
+    transport.raised_here = False
+
+    async def go() -> list[Any]:
+        async with connect(emulator, transport) as client:
+            return await create_all(client, [item(n) for n in range(10)], concurrency=6)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        actions = interrupted_actions(go())
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert not transport.raised_here  # run_to_end's handler cancelled the batch instead
+    assert actions.count("created") == 2
+    assert actions.count("unknown") == transport.posts - 2 >= 3
+    assert actions[transport.posts :] == ["not-run"] * (10 - transport.posts)
+
+
 def test_ctrl_c_during_apply_separates_writes_from_look_ups(emulator: Any) -> None:
     items = [item(n) for n in range(6)]
     asyncio.run(_apply(connect(emulator, emulator.transport), items[:2]))  # 0 and 1 exist: only looked up

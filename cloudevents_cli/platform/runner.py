@@ -13,6 +13,8 @@ announced a write (`writing()`) and so may have taken effect.
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -87,18 +89,34 @@ async def run_ordered(
 
 
 def run_to_end(coro: Coroutine[Any, Any, R]) -> R:
-    """Run a command's coroutine in a fresh event loop. On Ctrl-C the coroutine is cancelled and run to its
-    end, so that a batch raises Interrupted with its results; anything else cancelled is KeyboardInterrupt."""
+    """Run a command's coroutine in a fresh event loop. Ctrl-C cancels it and runs it to its end, so that a
+    batch raises Interrupted with its results (anything else cancelled becomes KeyboardInterrupt); a second
+    Ctrl-C stops at once. A KeyboardInterrupt raised inside a task (a test's transport) is handled alike."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    task = loop.create_task(coro)
+    presses = 0
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        nonlocal presses
+        presses += 1
+        if presses > 1:
+            raise KeyboardInterrupt
+        loop.call_soon_threadsafe(task.cancel)
+
+    ours = threading.current_thread() is threading.main_thread()
+    ours = ours and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if ours:
+        signal.signal(signal.SIGINT, on_sigint)
     try:
-        task = loop.create_task(coro)
         while True:
             try:
                 return loop.run_until_complete(task)
             except KeyboardInterrupt:  # raised out of the loop by each task it reached, until the coroutine ends
                 if task.done():
                     break
+                if presses > 1:
+                    raise
                 task.cancel()
             except asyncio.CancelledError:
                 break
@@ -106,10 +124,14 @@ def run_to_end(coro: Coroutine[Any, Any, R]) -> R:
             raise KeyboardInterrupt
         return task.result()
     finally:
-        rest = asyncio.all_tasks(loop)
-        for left in rest:
-            left.cancel()
-        loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
+        if ours:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if presses <= 1:
+            rest = asyncio.all_tasks(loop)
+            for left in rest:
+                left.cancel()
+            loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
         asyncio.set_event_loop(None)
         loop.close()
