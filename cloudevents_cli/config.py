@@ -7,7 +7,9 @@ Nothing here prints: problems are raised (errors.py) or returned as warnings.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,15 +75,48 @@ def default_config_path() -> Path:
 
 
 def normalise_base_url(url: str) -> str:
-    """A bare host gets /elements/api-v2; a trailing slash goes; no scheme means https."""
-    value = url.strip().rstrip("/")
+    """A bare host gets /elements/api-v2; a trailing slash goes; no scheme means https. Anything that is not
+    an http(s) URL with a host (and a valid port) is a usage error, before any request."""
+    from urllib.parse import urlsplit
+
+    value = url.strip()
     if "://" not in value:
         value = "https://" + value
-    scheme, rest = value.split("://", 1)
-    host, _, path = rest.partition("/")
-    if not path:
-        return f"{scheme}://{host}{API_PATH}"
-    return f"{scheme}://{host}/{path}"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as err:
+        why = "the port is not a number from 1 to 65535" if "port" in str(err).lower() else "not a URL"
+        raise UsageError(_bad_url(url, why)) from None
+    problem: str | None = None
+    if parts.scheme.lower() not in ("http", "https"):
+        problem = f"the scheme must be http or https, not '{parts.scheme}'"
+    elif not parts.hostname or not re.fullmatch(r"[A-Za-z0-9_.:-]+", parts.hostname):
+        problem = "no valid host name"
+    elif any(ch.isspace() or not ch.isprintable() for ch in value):
+        problem = "it contains spaces or control characters"
+    elif parts.query or parts.fragment or parts.username is not None:
+        problem = "it may not have a query, a fragment or a user name"
+    elif port == 0:
+        problem = "the port is not a number from 1 to 65535"
+    if problem is not None:
+        raise UsageError(_bad_url(url, problem))
+    path = parts.path.rstrip("/")
+    return f"{parts.scheme.lower()}://{parts.netloc}{path or API_PATH}"
+
+
+def _bad_url(url: str, problem: str) -> str:
+    shown = "" if "@" in url else f" {url.strip()!r}"  # user:password@host is not repeated
+    return f"--base-url{shown}: {problem} (expected https://HOST{API_PATH})"
+
+
+def check_secret(what: str, value: str | None) -> None:
+    """A secret goes into an HTTP header: printable ASCII only. The error never shows the value."""
+    if value is not None and not all(32 <= ord(ch) < 127 for ch in value):
+        raise UsageError(
+            f"the {what} contains a control character (such as a line break) or a non-ASCII character; "
+            "check how it was set"
+        )
 
 
 # -- reading ------------------------------------------------------------------------------------------------
@@ -110,9 +145,7 @@ def load_config(path: Path | None = None) -> Config:
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
-            config.warnings.append(
-                f"config file {path} is readable by others (mode {mode:04o}); run: chmod 600 {path}"
-            )
+            config.warnings.append(f"config file {path} is readable by others (mode {mode:04o}); run: chmod 600 {path}")
     except OSError:
         pass
     try:
@@ -179,8 +212,7 @@ def _read_root(path: Path, root: Any, config: Config) -> None:
                 config.profiles[name] = profile
         else:
             raise InvalidInput(
-                f"{_where(path, key_node)}: unknown key '{key}' in the config file "
-                "(expected profiles, default_profile)"
+                f"{_where(path, key_node)}: unknown key '{key}' in the config file (expected profiles, default_profile)"
             )
     if config.default_profile is not None and config.default_profile not in config.profiles:
         config.warnings.append(
@@ -217,6 +249,8 @@ def add_profile(
 ) -> Config:
     if not name.strip():
         raise UsageError("a profile needs a name")
+    check_secret("user secret", user_secret)
+    check_secret("organization secret", org_secret)
     config = load_config(path)
     config.profiles[name] = Profile(
         name=name,
@@ -287,8 +321,10 @@ def resolve_connection(
         base_url = base_url or chosen.base_url
         user_secret = user_secret or chosen.user_secret
         org_secret = org_secret or chosen.org_secret
-    if timeout is not None and timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
+    check_secret("user secret", user_secret)
+    check_secret("organization secret", org_secret)
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError("--timeout must be a positive, finite number of seconds")
     if ca_bundle is not None and not ca_bundle.is_file():
         raise UsageError(f"--ca-bundle {ca_bundle}: no such file")
     redact.register(user_secret, org_secret)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -45,17 +46,30 @@ class Result:
         return self.stdout + self.stderr
 
 
-@pytest.fixture
-def cli() -> object:
-    """Run the app in-process: cli("validate", "x.yaml", input=..., env=...) -> Result."""
-    from cloudevents_cli.cli import app
+class Cli:
+    """Runs the app in-process: cli("validate", "x.yaml", input=..., env=...) -> Result.
 
-    runner = CliRunner()
+    Every run injects `self.seams` (cli/app.py's Seams): set `cli.seams.transport` / `cli.seams.sleep` for a
+    test, or pass `seams=Seams(...)` to one run."""
 
-    def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Result:
+    def __init__(self) -> None:
+        from cloudevents_cli.cli.app import Seams
+
+        self.seams = Seams()
+        self.runner = CliRunner()
+
+    def __call__(
+        self, *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None, seams: Any = None
+    ) -> Result:
+        from cloudevents_cli.cli import app
+
         redact.clear()  # each run is a fresh process: it knows only the secrets it registers itself
-        res = runner.invoke(app, list(args), input=input, env=env, catch_exceptions=True)
+        obj = seams if seams is not None else self.seams
+        res = self.runner.invoke(app, list(args), input=input, env=env, catch_exceptions=True, obj=obj)
         exc = res.exception if not isinstance(res.exception, SystemExit) else None
         return Result(res.exit_code, res.stdout, res.stderr, exc)
 
-    return run
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()

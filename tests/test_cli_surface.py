@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 from cloudevents_cli.cli import app
 from cloudevents_cli.cli.app import Seams
 from cloudevents_cli.cli.commands import COMMANDS
-from cloudevents_cli.platform import client as client_mod
 
 ROOT = Path(__file__).resolve().parent.parent
 PW = "surface-password-4711"
@@ -36,8 +35,6 @@ configuration:
 @pytest.fixture
 def platform(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
     """Run the CLI in-process against the in-process emulator: platform(*args, env=...) -> click Result."""
-    # The transport travels in State.seams; the module global is set too until the client reads the seams.
-    monkeypatch.setattr(client_mod, "TRANSPORT_OVERRIDE", emulator.transport, raising=False)
     wired = ["--base-url", emulator.base_url, "--user-secret", emulator.user_secret]
     wired += ["--org-secret", emulator.org_secret]
 

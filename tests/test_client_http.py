@@ -312,14 +312,19 @@ def test_verbose_log_masks_secrets_and_never_shows_authorization() -> None:
     assert "hunter2-pass" not in line and USER not in line and ORG not in line
 
 
-def test_transport_override_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cloudevents_cli.platform import client as client_mod
+def test_cli_runs_use_the_injected_seams(cli: Any) -> None:
+    from cloudevents_cli.cli.app import Seams
 
-    monkeypatch.setattr(
-        client_mod, "TRANSPORT_OVERRIDE", httpx.MockTransport(lambda r: httpx.Response(200, json=INSTANCE))
-    )
-    conn = Connection(base_url=BASE, user_secret=USER, org_secret=ORG)
-    assert run(call(PlatformClient(conn), lambda c: c.get_instance(7)))["id"] == 7
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    answers = [httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(200, json=[INSTANCE])]
+    seams = Seams(transport=httpx.MockTransport(lambda r: answers.pop(0)), sleep=sleep)
+    res = cli("--base-url", BASE, "--user-secret", USER, "--org-secret", ORG, "list", "-o", "id", seams=seams)
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout == "7\n" and waits == [3.0]
 
 
 def test_ca_bundle_must_be_pem(tmp_path: Any) -> None:

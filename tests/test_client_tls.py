@@ -14,9 +14,6 @@ from typing import Any
 
 import pytest
 
-from cloudevents_cli.platform import client as client_mod
-from cloudevents_cli.platform import retry as retry_mod
-
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
 
 
@@ -69,15 +66,11 @@ def https_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     server.server_close()
 
 
-def test_unknown_ca_fails_clearly_and_ca_bundle_fixes_it(
-    cli: Any, https_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(client_mod, "TRANSPORT_OVERRIDE", None)
-
+def test_unknown_ca_fails_clearly_and_ca_bundle_fixes_it(cli: Any, https_server: tuple[str, Path]) -> None:
     async def no_wait(seconds: float) -> None:
         return None
 
-    monkeypatch.setattr(retry_mod, "SLEEP", no_wait)
+    cli.seams.sleep = no_wait
     url, cert = https_server
     g = ["--base-url", url, "--user-secret", "uuuu", "--org-secret", "oooo"]
     res = cli(*g, "list", "-o", "id")

@@ -170,3 +170,71 @@ def test_broken_config_file_exits_3(cli: Any, tmp_path: Path) -> None:
     res = cli("--config", str(path), "list")
     assert res.exit_code == 3
     assert str(path) in res.stderr
+
+
+# -- secrets that cannot go into a header ---------------------------------------------------------------------
+BAD_SECRETS = {
+    "trailing CR LF": "leaky-secret-value\r\n",
+    "a line feed inside": "leaky-secret\nvalue",
+    "NUL": "leaky-secret-value\x00",
+    "a tab": "leaky-secret\tvalue",
+    "DEL": "leaky-secret-value\x7f",
+    "non-ASCII": "leaky-secret-välue",
+    "a non-breaking space": "leaky-secret\u00a0value",
+}
+
+
+def _never_sent() -> Any:
+    import httpx
+
+    from cloudevents_cli.cli.app import Seams
+
+    return Seams(transport=httpx.MockTransport(lambda request: pytest.fail("a request was sent")))
+
+
+def _leaked(text: str) -> bool:
+    return "leaky-secret" in text or "secret-value" in text or "välue" in text
+
+
+@pytest.mark.parametrize("secret", BAD_SECRETS.values(), ids=BAD_SECRETS.keys())
+def test_a_user_secret_flag_with_control_or_non_ascii_characters_is_refused(cli: Any, secret: str) -> None:
+    g = ["--base-url", "http://127.0.0.1:9", "--user-secret", secret, "--org-secret", "org-5678"]
+    res = cli(*g, "list", seams=_never_sent())
+    assert res.exit_code == 2, res.output
+    assert "the user secret contains a control character" in res.stderr
+    assert not _leaked(res.stdout + res.stderr)
+
+
+@pytest.mark.parametrize("secret", ["leaky-secret-value\r\n", "leaky-secret-välue"], ids=["CR LF", "non-ASCII"])
+def test_an_org_secret_from_the_environment_is_refused(cli: Any, secret: str) -> None:
+    env = {"CE_BASE_URL": "http://127.0.0.1:9", "CE_USER_SECRET": "user-1234", "CE_ORG_SECRET": secret}
+    res = cli("get", "7", env=env, seams=_never_sent())
+    assert res.exit_code == 2, res.output
+    assert "the organization secret contains a control character" in res.stderr
+    assert not _leaked(res.stdout + res.stderr)
+
+
+@pytest.mark.parametrize("secret", ["leaky-secret-value\r", "leaky-secret-välue", "leaky-secret\x00"])
+def test_a_profile_secret_with_control_or_non_ascii_characters_is_refused(
+    cli: Any, tmp_path: Path, secret: str
+) -> None:
+    config = tmp_path / "config.yaml"
+    escaped = json.dumps(secret)  # a YAML double-quoted string
+    config.write_text(f"profiles:\n  p:\n    user_secret: {escaped}\n    org_secret: org-5678\n")
+    config.chmod(0o600)
+    res = cli("--config", str(config), "--base-url", "http://127.0.0.1:9", "list", seams=_never_sent())
+    assert res.exit_code == 2, res.output
+    assert "the user secret contains" in res.stderr
+    assert not _leaked(res.stdout + res.stderr)
+
+
+def test_profile_add_refuses_such_a_secret_and_writes_nothing(cli: Any) -> None:
+    res = cli("profile", "add", "p", "--user-secret", "leaky-secret-value\n", "--org-secret", "org-5678")
+    assert res.exit_code == 2
+    assert "the user secret contains" in res.stderr and not _leaked(res.output)
+    assert not default_config_path().exists()
+
+
+def test_printable_ascii_secrets_are_fine() -> None:
+    conn = resolve(base_url="http://x.test", user_secret="a-Z_0.9~!@#$%^&*()+= ", org_secret="o")
+    assert conn.user_secret == "a-Z_0.9~!@#$%^&*()+= "

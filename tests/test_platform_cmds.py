@@ -1,4 +1,4 @@
-"""The platform commands end to end, in-process: the CLI, the client and the emulator (via TRANSPORT_OVERRIDE)."""
+"""The platform commands end to end, in-process: the CLI, the client and the emulator (via the cli's seams)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-
-from cloudevents_cli.platform import client as client_mod
-from cloudevents_cli.platform import retry as retry_mod
 
 PW = "definition-password-9876"
 SIG = "signature-key-abcdefghijkl"
@@ -27,9 +24,9 @@ def definition(name: str, element: str = "closeio", *, interval: int = 15, passw
 
 
 @pytest.fixture
-def wired(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def wired(cli: Any, emulator: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Global options that reach the in-process emulator."""
-    monkeypatch.setattr(client_mod, "TRANSPORT_OVERRIDE", emulator.transport)
+    cli.seams.transport = emulator.transport
     monkeypatch.setenv("TEST_PW", PW)
     monkeypatch.setenv("TEST_SIG", SIG)
     return ["--base-url", emulator.base_url, "--user-secret", emulator.user_secret, "--org-secret", emulator.org_secret]
@@ -45,18 +42,18 @@ def defs(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def instant_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+def instant_sleep(cli: Any) -> list[float]:
     waits: list[float] = []
 
     async def sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(retry_mod, "SLEEP", sleep)
+    cli.seams.sleep = sleep
     return waits
 
 
-def mock(monkeypatch: pytest.MonkeyPatch, handler: Callable[[httpx.Request], httpx.Response]) -> list[str]:
-    monkeypatch.setattr(client_mod, "TRANSPORT_OVERRIDE", httpx.MockTransport(handler))
+def mock(cli: Any, handler: Callable[[httpx.Request], httpx.Response]) -> list[str]:
+    cli.seams.transport = httpx.MockTransport(handler)
     return ["--base-url", "http://127.0.0.1:9", "--user-secret", "mock-user-1", "--org-secret", "mock-org-1"]
 
 
@@ -106,7 +103,7 @@ def test_create_rejected_is_4_with_message(cli: Any, wired: list[str], tmp_path:
 def test_create_dry_run_sends_nothing_and_masks(cli: Any, defs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEST_PW", PW)
     monkeypatch.setenv("TEST_SIG", SIG)
-    monkeypatch.setattr(client_mod, "TRANSPORT_OVERRIDE", httpx.MockTransport(lambda r: pytest.fail("sent")))
+    cli.seams.transport = httpx.MockTransport(lambda r: pytest.fail("sent"))
     res = cli("-o", "json", "create", "--dry-run", str(defs))
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
@@ -220,7 +217,7 @@ def test_delete_needs_yes_without_terminal(cli: Any, wired: list[str], defs: Pat
 
 # -- exit codes against a misbehaving platform --------------------------------------------------------------
 def test_wrong_secret_exits_5(cli: Any, emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_mod, "TRANSPORT_OVERRIDE", emulator.transport)
+    cli.seams.transport = emulator.transport
     res = cli("--base-url", emulator.base_url, "--user-secret", "wrong-user", "--org-secret", "wrong-org", "list")
     assert res.exit_code == 5
     assert "HTTP 401" in res.stderr and "wrong-user" not in res.output
@@ -239,7 +236,7 @@ def test_500_repeated_exits_6_after_retries(
         calls.append(1)
         return httpx.Response(500, json={"requestId": "rq-9", "message": "internal"})
 
-    g = mock(monkeypatch, handler)
+    g = mock(cli, handler)
     res = cli(*g, "list")
     assert res.exit_code == 6
     assert len(calls) == 5 and len(instant_sleep) == 4
@@ -251,14 +248,13 @@ def test_429_retry_after_is_honoured(cli: Any, monkeypatch: pytest.MonkeyPatch, 
         httpx.Response(429, headers={"Retry-After": "2"}, json={"message": "slow"}),
         httpx.Response(200, json=[]),
     ]
-    g = mock(monkeypatch, lambda r: answers.pop(0))
+    g = mock(cli, lambda r: answers.pop(0))
     res = cli(*g, "list", "-o", "json")
     assert res.exit_code == 0
     assert instant_sleep == [2.0]
 
 
 def test_connection_refused_exits_6(cli: Any, instant_sleep: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_mod, "TRANSPORT_OVERRIDE", None)
     import socket
 
     with socket.socket() as sock:  # a loopback port that nobody listens on
@@ -280,7 +276,7 @@ def test_post_dropped_after_sending_is_unknown_and_not_repeated(
         posts.append(request)
         raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
 
-    g = mock(monkeypatch, handler)
+    g = mock(cli, handler)
     res = cli(*g, "create", str(defs / "a.yaml"), "-o", "json")
     assert res.exit_code == 6
     result = json.loads(res.stdout)["results"][0]
@@ -290,7 +286,7 @@ def test_post_dropped_after_sending_is_unknown_and_not_repeated(
 
 
 def test_garbage_200_is_a_clean_error(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    g = mock(monkeypatch, lambda r: httpx.Response(200, text="<html>login page</html>"))
+    g = mock(cli, lambda r: httpx.Response(200, text="<html>login page</html>"))
     res = cli(*g, "list")
     assert res.exit_code == 6
     assert "non-JSON body" in res.stderr and "Traceback" not in res.output and "<html>" not in res.output
@@ -360,11 +356,6 @@ def test_export_to_stdout_and_to_a_folder_round_trips(
     assert json.loads(res.stdout)["summary"] == {"unchanged": 3}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the runner to raise errors.Interrupted with the in-flight POST as unknown (platform branch); "
-    "remove this mark when it does",
-)
 def test_interrupt_reports_what_finished_and_exits_130(cli: Any, monkeypatch: pytest.MonkeyPatch, defs: Path) -> None:
     monkeypatch.setenv("TEST_PW", PW)
     monkeypatch.setenv("TEST_SIG", SIG)
@@ -376,7 +367,7 @@ def test_interrupt_reports_what_finished_and_exits_130(cli: Any, monkeypatch: py
             raise KeyboardInterrupt
         return httpx.Response(200, json={"id": len(calls), "name": "x"})
 
-    g = mock(monkeypatch, handler)
+    g = mock(cli, handler)
     res = cli(*g, "create", str(defs), "--concurrency", "1", "-o", "json")
     assert res.exit_code == 130
     assert "interrupted: 1 of 3 finished, 1 unknown" in res.stderr
@@ -386,7 +377,7 @@ def test_interrupt_reports_what_finished_and_exits_130(cli: Any, monkeypatch: py
 def test_profile_reaches_the_platform_and_verbose_logs_exchanges(
     cli: Any, emulator: Any, monkeypatch: pytest.MonkeyPatch, defs: Path
 ) -> None:
-    monkeypatch.setattr(client_mod, "TRANSPORT_OVERRIDE", emulator.transport)
+    cli.seams.transport = emulator.transport
     monkeypatch.setenv("TEST_PW", PW)
     monkeypatch.setenv("TEST_SIG", SIG)
     res = cli(

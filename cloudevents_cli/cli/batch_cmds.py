@@ -53,13 +53,10 @@ def _build(paths: Sequence[str], overrides: Any, *, unique: bool = False, confin
 
 
 def _run_batch(out: Output, total: int, label: str, start: Callable[[Callable[[Result], None]], Any]) -> Any:
-    """Run a batch with a progress bar. Ctrl-C is the one handler's (cli/app.py): it renders what finished."""
+    """Run a batch with a progress bar. On Ctrl-C the batch (platform/runner.py) raises errors.Interrupted
+    with its partial results, which the one handler in cli/app.py reports."""
     with out.progress(total, label) as bar:
-
-        def on_done(result: Result) -> None:
-            bar.advance()
-
-        return start(on_done)
+        return start(lambda result: bar.advance())
 
 
 # -- create / apply / diff ---------------------------------------------------------------------------------
@@ -226,9 +223,12 @@ def diff(
     name: NameOpt = None,
     no_file_outside: NoFileOutsideOpt = False,
     concurrency: ConcurrencyOpt = 8,
+    update_secrets: Annotated[
+        bool, typer.Option("--update-secrets", help="Count secrets as changes though the platform masks them.")
+    ] = False,
     output: OutputOpt = None,
 ) -> None:
-    """Show what apply would change; exit 1 when something differs. Takes apply's event flags."""
+    """Show what apply would change; exit 1 when something differs. Takes apply's flags."""
     overrides = overrides_of(paths, locals())
     _apply_like(
         ctx,
@@ -238,7 +238,7 @@ def diff(
         dry_run=True,
         concurrency=concurrency,
         fail_fast=False,
-        update_secrets=False,
+        update_secrets=update_secrets,
         output=output,
         diff=True,
     )

@@ -1,4 +1,6 @@
-"""The connection and the one platform client of a run, for the commands that talk to the platform."""
+"""The connection and the one platform client of a run, for the commands that talk to the platform.
+
+The client takes the run's test seams (`State.seams`: a transport, a sleep for retry waits) when given."""
 
 from __future__ import annotations
 
@@ -35,15 +37,19 @@ def connection(st: State) -> Connection:
 
 def make_client(st: State, conn: Connection, concurrency: int = 8) -> PlatformClient:
     from cloudevents_cli.platform.client import PlatformClient
+    from cloudevents_cli.platform.retry import RetryPolicy
 
     log = st.out.debug if st.options.verbose else None
-    return PlatformClient(conn, log=log, max_connections=max(concurrency, 4))
+    policy = RetryPolicy(sleep=st.seams.sleep) if st.seams.sleep is not None else RetryPolicy()
+    return PlatformClient(
+        conn, transport=st.seams.transport, policy=policy, log=log, max_connections=max(concurrency, 4)
+    )
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    import asyncio
+    from cloudevents_cli.platform.runner import run_to_end
 
-    return asyncio.run(coro)
+    return run_to_end(coro)
 
 
 def with_client(st: State, conn: Connection, fn: Callable[[PlatformClient], Any], concurrency: int = 8) -> Any:

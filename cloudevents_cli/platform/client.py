@@ -1,12 +1,15 @@
 """The platform client: one `httpx.AsyncClient` per run, with auth, User-Agent, timeout, TLS, retries, paging.
 
-Tests route it in-process in one of two ways: pass `transport=` (e.g. `httpx.MockTransport`,
-`httpx.ASGITransport(emulator.app)`), or set the module-level `TRANSPORT_OVERRIDE` (monkeypatch) so that every
-client the CLI builds in this process uses that transport.
+Every exchange is bounded: `--timeout` covers the whole of it (connecting, sending, reading the body), an
+answer is read as a stream and refused beyond `MAX_ANSWER_BYTES`, and a listing stops at `MAX_PAGES` pages or
+`MAX_INSTANCES` instances. Anything but the documented answer (a redirect, an empty or non-JSON body, the
+wrong shape) is an error naming what came back. Tests route the client in-process by passing `transport=`
+(e.g. `httpx.MockTransport`, `httpx.ASGITransport(emulator.app)`); the CLI passes `State.seams.transport`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 import time
@@ -16,18 +19,18 @@ from typing import Any
 import httpx
 
 from cloudevents_cli import __version__, redact
-from cloudevents_cli.config import Connection
+from cloudevents_cli.config import API_PATH, Connection
 from cloudevents_cli.errors import Conflict, NotFound, OutcomeUnknown, UsageError
 from cloudevents_cli.platform import retry
 from cloudevents_cli.platform.errors import BadResponse, error_from_response, json_body
 
-TRANSPORT_OVERRIDE: httpx.AsyncBaseTransport | None = None
-"""Tests only: when set, every PlatformClient without an explicit transport uses this one."""
-
 USER_AGENT = f"cloudevents-cli/{__version__}"
 NEXT_PAGE_HEADER = "elements-next-page-token"
 DEFAULT_PAGE_SIZE = 200
-MAX_PAGES = 100_000
+MAX_PAGES = 1_000
+MAX_INSTANCES = 100_000
+MIB = 1024 * 1024
+MAX_ANSWER_BYTES = 64 * MIB
 
 
 def auth_header(user_secret: str | None, org_secret: str | None) -> str:
@@ -73,7 +76,6 @@ class PlatformClient:
         self.connection = connection
         self.policy = policy or retry.RetryPolicy()
         self.log = log
-        transport = transport or TRANSPORT_OVERRIDE
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if connection.user_secret or connection.org_secret:
             headers["Authorization"] = auth_header(connection.user_secret, connection.org_secret)
@@ -81,9 +83,7 @@ class PlatformClient:
         if transport is not None:
             kwargs["transport"] = transport
         else:
-            kwargs["limits"] = httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            )
+            kwargs["limits"] = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
             if connection.base_url.startswith("https:") or connection.ca_bundle is not None:
                 kwargs["verify"] = ssl_context(connection.ca_bundle)
         self._http = httpx.AsyncClient(
@@ -124,18 +124,30 @@ class PlatformClient:
             content = json.dumps(body, ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
         extra = frozenset(secrets)
+        deadline = self.connection.timeout
 
         async def attempt() -> httpx.Response:
             started = time.perf_counter()
+            request = self._http.build_request(
+                method, path, params=list(params or ()), content=content, headers=headers
+            )
+
+            async def exchange() -> httpx.Response:
+                response = await self._http.send(request, stream=True)
+                try:
+                    await _read_capped(response, what)
+                finally:
+                    await response.aclose()
+                return response
+
             try:
-                response = await self._http.request(
-                    method, path, params=list(params or ()), content=content, headers=headers
-                )
+                try:  # the deadline covers the whole exchange, the body included
+                    response = await asyncio.wait_for(exchange(), deadline)
+                except asyncio.TimeoutError:
+                    raise httpx.ReadTimeout(f"no complete answer within {deadline:g} s", request=request) from None
             except httpx.TransportError as err:
                 if self.log is not None:
-                    self._log_exchange(
-                        method, path, params, body, extra, f"failed: {type(err).__name__}", started
-                    )
+                    self._log_exchange(method, path, params, body, extra, f"failed: {type(err).__name__}", started)
                 raise
             if self.log is not None:
                 self._log_exchange(method, path, params, body, extra, str(response.status_code), started)
@@ -143,8 +155,18 @@ class PlatformClient:
 
         sent = await retry.send(self.policy, method, what, attempt, on_retry=self.log)
         status = sent.response.status_code
+        if 300 <= status < 400:
+            where = sent.response.headers.get("location")
+            raise BadResponse(
+                f"{what}: HTTP {status} {f'redirect to {where}' if where else 'redirect'}: not an API answer; "
+                "check --base-url",
+                status=status,
+            )
         if status >= 400 and not (gone_ok and status == 404 and sent.maybe_repeated):
-            raise error_from_response(sent.response, what)
+            hint = ""
+            if status == 404 and not self.connection.base_url.endswith(API_PATH):
+                hint = f" - the base URL does not end in {API_PATH}: add it to --base-url?"
+            raise error_from_response(sent.response, what, hint=hint)
         return sent
 
     def _log_exchange(
@@ -167,13 +189,15 @@ class PlatformClient:
 
     # -- the instances API ----------------------------------------------------------------------------------
     async def create_instance(self, body: dict[str, Any], *, secrets: Iterable[str] = ()) -> dict[str, Any]:
-        """POST /instances. A garbage answer to a POST leaves the outcome unknown."""
-        sent = await self.request("POST", "/instances", body=body, secrets=secrets)
+        """POST /instances. A garbage answer to a POST leaves the outcome unknown (a redirect does not: the
+        request never reached the API)."""
         try:
-            data = self._instance(sent.response, "POST /instances")
+            sent = await self.request("POST", "/instances", body=body, secrets=secrets)
+            return self._instance(sent.response, "POST /instances")
         except BadResponse as err:
+            if err.status is not None and 300 <= err.status < 400:
+                raise
             raise OutcomeUnknown(f"{err.message}; the outcome is unknown") from None
-        return data
 
     async def get_instance(self, instance_id: int | str) -> dict[str, Any]:
         sent = await self.request("GET", f"/instances/{instance_id}")
@@ -184,14 +208,21 @@ class PlatformClient:
     ) -> dict[str, Any]:
         what = f"PATCH /instances/{instance_id}"
         sent = await self.request("PATCH", f"/instances/{instance_id}", body=body, secrets=secrets)
-        if not sent.response.content:
-            return {"id": instance_id}
         return self._instance(sent.response, what)
 
     async def delete_instance(self, instance_id: int | str) -> int:
-        """DELETE; returns the HTTP status. A 404 after a retried attempt counts as done."""
+        """DELETE; returns the HTTP status. A 404 after a retried attempt counts as done. The platform answers
+        200 with a JSON body (or 204, empty); anything else is not a deletion."""
+        what = f"DELETE /instances/{instance_id}"
         sent = await self.request("DELETE", f"/instances/{instance_id}", gone_ok=True)
-        return 200 if sent.response.status_code == 404 else sent.response.status_code
+        status = sent.response.status_code
+        if status == 404:
+            return 200
+        if status not in (200, 204):
+            raise BadResponse(f"{what}: HTTP {status}: expected 200 or 204", status=status)
+        if status == 200:
+            json_body(sent.response, what)  # an empty or non-JSON 200 is not the platform's answer
+        return status
 
     async def list_instances(
         self,
@@ -213,27 +244,36 @@ class PlatformClient:
                 params.append(("nextPage", token))
             sent = await self.request("GET", "/instances", params=params)
             response = sent.response
-            page = json_body(response, "GET /instances") if response.content.strip() else []
-            if not isinstance(page, list) or not all(isinstance(i, dict) for i in page):
+            page = json_body(response, "GET /instances")
+            problems = ["expected a list of instances"] if not isinstance(page, list) else map(shape_problem, page)
+            problem = next((p for p in problems if p is not None), None)
+            if problem is not None:
                 raise BadResponse(
-                    f"GET /instances: HTTP {response.status_code}: expected a list of instances",
-                    status=response.status_code,
+                    f"GET /instances: HTTP {response.status_code}: {problem}", status=response.status_code
                 )
             out.extend(page)
+            if len(out) > MAX_INSTANCES:
+                raise BadResponse(
+                    f"GET /instances: more than {MAX_INSTANCES} instances, the most this tool lists; "
+                    "narrow the listing (--tag, --name)",
+                    status=200,
+                )
             token = response.headers.get(NEXT_PAGE_HEADER) or None
             if not token or not page:
                 return out
             if token in seen:
                 raise BadResponse("GET /instances: the platform repeated a page token", status=200)
             seen.add(token)
-        raise BadResponse("GET /instances: too many pages", status=200)
+        raise BadResponse(
+            f"GET /instances: more than {MAX_PAGES} pages of {page_size}, the most this tool follows; "
+            "the platform keeps sending page tokens",
+            status=200,
+        )
 
     async def find(self, name: str, element: str | None = None) -> list[dict[str, Any]]:
         """Live instances with exactly this name (and element key, when given)."""
         found = await self.list_instances(search_text=name)
-        return [
-            i for i in found if i.get("name") == name and (element is None or instance_element(i) == element)
-        ]
+        return [i for i in found if i.get("name") == name and (element is None or instance_element(i) == element)]
 
     async def resolve(self, ref: str) -> dict[str, Any]:
         """An instance by id (all digits) or by name; a name matching several is an error naming ids."""
@@ -250,9 +290,53 @@ class PlatformClient:
     @staticmethod
     def _instance(response: httpx.Response, what: str) -> dict[str, Any]:
         data = json_body(response, what)
-        if not isinstance(data, dict) or "id" not in data:
+        problem = shape_problem(data)
+        if problem is not None:
+            raise BadResponse(f"{what}: HTTP {response.status_code}: {problem}", status=response.status_code)
+        assert isinstance(data, dict)
+        return data
+
+
+_FIELDS = {"name": str, "tags": list, "configuration": dict, "element": dict, "elementKey": str}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    names = {dict: "an object", list: "a list", str: "a string", type(None): "null"}
+    return names.get(type(value), "something else")
+
+
+def shape_problem(data: Any) -> str | None:
+    """What is wrong with an instance from the platform (None when nothing): a JSON object with an id (a
+    number or a string) and, when present, fields of the documented types."""
+    if not isinstance(data, dict):
+        return f"expected an instance (a JSON object), got {_kind(data)}"
+    key = data.get("id")
+    if isinstance(key, bool) or not isinstance(key, (int, str)) or key == "":
+        return f"expected an instance with an id (a number or a string), got an id that is {_kind(key)}"
+    for name, kind in _FIELDS.items():
+        value = data.get(name)
+        if value is not None and not isinstance(value, kind):
+            return f"instance {key}: '{name}' is {_kind(value)}, expected {_kind(kind())}"
+    if any(isinstance(tag, (dict, list)) for tag in data.get("tags") or []):
+        return f"instance {key}: 'tags' holds something other than strings"
+    return None
+
+
+async def _read_capped(response: httpx.Response, what: str) -> None:
+    """Read a streamed answer into `response.content`, refusing one larger than MAX_ANSWER_BYTES."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            cap = f"{MAX_ANSWER_BYTES // MIB} MiB" if MAX_ANSWER_BYTES % MIB == 0 else f"{MAX_ANSWER_BYTES} bytes"
             raise BadResponse(
-                f"{what}: HTTP {response.status_code}: expected an instance (a JSON object with an id)",
+                f"{what}: HTTP {response.status_code}: the answer is larger than {cap}, the most this tool reads",
                 status=response.status_code,
             )
-        return data
+        chunks.append(chunk)
+    response._content = b"".join(chunks)

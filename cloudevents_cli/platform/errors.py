@@ -73,14 +73,15 @@ def parse_error_body(response: httpx.Response) -> tuple[str | None, str | None]:
     return (_short(text) if text else None), (str(request_id) if request_id not in (None, "") else None)
 
 
-def error_from_response(response: httpx.Response, what: str) -> CloudEventsError:
-    """The exception for an error answer. `what` names the call, e.g. "POST /instances"."""
+def error_from_response(response: httpx.Response, what: str, *, hint: str = "") -> CloudEventsError:
+    """The exception for an error answer. `what` names the call, e.g. "POST /instances"; `hint` is added."""
     status = response.status_code
     message, request_id = parse_error_body(response)
     detail = message if message is not None else f"the platform answered with {describe_body(response)}"
     text = f"{what}: HTTP {status}: {detail}"
     if request_id:
         text += f" (request id {request_id})"
+    text += hint
     if status in (401, 403):
         hint = " - check the user and organization secrets" if status == 401 else ""
         return AuthFailed(text + hint, status=status, request_id=request_id)
@@ -99,8 +100,7 @@ def json_body(response: httpx.Response, what: str) -> Any:
         return json.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         raise BadResponse(
-            f"{what}: HTTP {response.status_code}: the platform answered with {describe_body(response)}, "
-            "expected JSON",
+            f"{what}: HTTP {response.status_code}: the platform answered with {describe_body(response)}, expected JSON",
             status=response.status_code,
         ) from None
 

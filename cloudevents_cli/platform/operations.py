@@ -2,10 +2,10 @@
 
 apply: live instances are found by (name, element): a search by name then an exact filter (or, for a
 large batch, one listing of everything, indexed). 0 found -> POST; 1 -> PATCH when something differs, else
-unchanged; more -> a conflict naming their ids. A POST whose outcome is unknown is followed by a
-fresh look-up by name: the instance is reported created when it is there, the POST is repeated only
-when it is absent (at most
-`UNKNOWN_RETRIES` times). `create` never repeats such a POST: the result is `unknown`.
+unchanged; more -> a conflict naming their ids. A POST is never sent twice for one definition in one run:
+when its outcome is unknown, a fresh look-up by (name, element) reports it created if it is there, else
+`unknown` (the platform may still be processing it; the next run finds it). `create` reports `unknown` at once.
+On Ctrl-C a batch raises Interrupted: items whose write was sent are `unknown`, those not begun `not-run`.
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from cloudevents_cli.errors import (
 from cloudevents_cli.platform.client import PlatformClient, instance_element
 from cloudevents_cli.platform.errors import status_of
 from cloudevents_cli.platform.planner import plan
-from cloudevents_cli.platform.runner import DEFAULT_CONCURRENCY, run_ordered
+from cloudevents_cli.platform.runner import DEFAULT_CONCURRENCY, run_ordered, writing
 
 LIST_ALL_THRESHOLD = 25  # above this many definitions, apply lists every instance once instead of searching each
-UNKNOWN_RETRIES = 3
 LOOKUP_TRIES = 3
 
 ACTIONS = (
@@ -106,6 +105,15 @@ def not_run_result(item: Any) -> Result:
     return _base(item, "not-run", error=CloudEventsError(NOT_RUN_MESSAGE, code="not-run"))
 
 
+def cut_short_result(item: Any, wrote: bool) -> Result:
+    """An item a Ctrl-C stopped: `unknown` once its write was sent, else `not-run`."""
+    if wrote:
+        return failed_result(
+            item, OutcomeUnknown("interrupted after the request was sent; the outcome is unknown"), "unknown"
+        )
+    return _base(item, "not-run", error=CloudEventsError("not run: interrupted", code="not-run"))
+
+
 def _register(items: Sequence[Any]) -> None:
     for item in items:
         if item.secrets:
@@ -138,6 +146,7 @@ async def create_all(
     async def one(item: Any) -> Result:
         if not item.valid:
             return invalid_result(item)
+        writing()
         try:
             created = await client.create_instance(item.body, secrets=item.secrets)
         except OutcomeUnknown as err:
@@ -153,6 +162,7 @@ async def create_all(
         fail_fast=fail_fast,
         failed=lambda r: r.failed,
         not_run=not_run_result,
+        cut_short=cut_short_result,
         on_done=on_done,
     )
 
@@ -213,6 +223,7 @@ async def apply_all(
         fail_fast=fail_fast,
         failed=lambda r: r.failed,
         not_run=not_run_result,
+        cut_short=cut_short_result,
         on_done=on_done,
     )
 
@@ -237,27 +248,30 @@ async def _apply_one(
         return _base(item, "unchanged", id=current.get("id"))
     if dry_run:
         return _base(item, "would-update", id=current.get("id"), changes=the_plan.changes)
+    writing()
     await client.patch_instance(current["id"], the_plan.patch, secrets=item.secrets)
     return _base(item, "updated", id=current.get("id"), http_status=200, changes=the_plan.changes)
 
 
 async def _create_carefully(client: PlatformClient, item: Any) -> Result:
-    """POST; when the outcome is unknown, look the instance up and POST again only if it is absent."""
-    last: OutcomeUnknown | None = None
-    for _ in range(UNKNOWN_RETRIES):
-        try:
-            created = await client.create_instance(item.body, secrets=item.secrets)
-            return _base(item, "created", id=created.get("id"), http_status=200)
-        except OutcomeUnknown as err:
-            last = err
-        found = await _look_up_after_unknown(client, item, last)
-        if len(found) == 1:
-            return _base(item, "created", id=found[0].get("id"))
-        if len(found) > 1:
-            ids = ", ".join(str(i.get("id")) for i in found)
-            raise Conflict(f"after an unknown outcome, {len(found)} instances are named '{item.name}' (ids {ids})")
-    assert last is not None
-    raise last
+    """POST once. When the outcome is unknown, look the instance up: there -> created; absent -> unknown, never
+    a second POST (the first may still be in progress on the platform)."""
+    writing()
+    try:
+        created = await client.create_instance(item.body, secrets=item.secrets)
+        return _base(item, "created", id=created.get("id"), http_status=200)
+    except OutcomeUnknown as err:
+        unknown = err
+    found = await _look_up_after_unknown(client, item, unknown)
+    if len(found) == 1:
+        return _base(item, "created", id=found[0].get("id"))
+    if len(found) > 1:
+        ids = ", ".join(str(i.get("id")) for i in found)
+        raise Conflict(f"after an unknown outcome, {len(found)} instances are named '{item.name}' (ids {ids})")
+    raise OutcomeUnknown(
+        f"{unknown.message}; no instance named '{item.name}' was found yet (the platform may still be creating "
+        "it): run apply again, it will find it rather than create a second one"
+    )
 
 
 async def _look_up_after_unknown(client: PlatformClient, item: Any, unknown: OutcomeUnknown) -> list[dict[str, Any]]:
@@ -319,17 +333,25 @@ async def resolve_refs(client: PlatformClient, refs: Sequence[str]) -> list[Resu
     return await run_ordered(refs, one, not_run=lambda ref: _ref_result(ref, "not-run"))
 
 
+def _cut_short_ref(res: Result, wrote: bool) -> Result:
+    if not wrote:
+        return Result(res.source, res.name, res.element, "not-run", id=res.id)
+    err = OutcomeUnknown("interrupted after the request was sent; the outcome is unknown")
+    return Result(res.source, res.name, res.element, "unknown", id=res.id, error=err)
+
+
 async def delete_refs(client: PlatformClient, found: Sequence[Result]) -> list[Result]:
     async def one(res: Result) -> Result:
         if res.action != "found":
             return res
+        writing()
         try:
             status = await client.delete_instance(res.id)
         except CloudEventsError as err:
             return Result(res.source, res.name, res.element, "failed", id=res.id, error=err, http_status=status_of(err))
         return Result(res.source, res.name, res.element, "deleted", id=res.id, http_status=status)
 
-    return await run_ordered(found, one, not_run=lambda r: r)
+    return await run_ordered(found, one, not_run=lambda r: r, cut_short=_cut_short_ref)
 
 
 async def collect_for_export(

@@ -1,9 +1,10 @@
 """apply/diff: what differs between a definition's body and the live instance, and the PATCH that fixes it.
 
 Comparison rules:
-- configuration values are compared after normalising, because the platform returns them as strings:
-  `true` == "true", 15 == "15" == 15.0; a value that is a mapping or list on either side (the poller
-  configuration) is compared parsed, a JSON string against an object;
+- configuration values are compared as the strings the platform stores, exactly: the definition's value is
+  turned into the platform's string form (`true` -> "true", 15 -> "15") and must equal the live string, so
+  "1.10" differs from "1.1", "007" from "7", "TRUE" from "true"; a value that is a mapping or list on either
+  side (the poller configuration) is compared parsed, a JSON string against an object, leaf values exactly;
 - a live value the platform masks ("********") counts as unchanged, unless `update_secrets`; a secret key
   the platform does not return at all likewise;
 - configuration keys the live instance has and the definition does not (platform defaults) are left alone;
@@ -35,39 +36,47 @@ class Plan:
         return bool(self.patch)
 
 
-def canonical(value: Any) -> Any:
-    """A comparable form: scalars as the strings the platform would return, containers recursively."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text[:1] in ("{", "["):
-            try:
-                return canonical(json.loads(text))
-            except ValueError:
-                return value
-        if text.lower() in ("true", "false"):
-            return text.lower()
-        try:
-            number = float(text)
-        except ValueError:
-            return value
-        if number.is_integer() and "e" not in text.lower():
-            return str(int(number))
-        return repr(number)
+def stored(value: Any) -> str:
+    """A scalar as the platform stores it: booleans "true"/"false", numbers as written, strings unchanged."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dict):
-        return {str(k): canonical(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
-    return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _structure(value: Any) -> Any:
+    """A mapping or list, or the one a JSON string holds; None for anything else."""
+    if isinstance(value, (dict, list)):
+        return value
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return None
+        return parsed if isinstance(parsed, (dict, list)) else None
+    return None
+
+
+def _exactly(a: Any, b: Any) -> bool:
+    """Equal structures with equal leaves of the same JSON type (1 is not "1", nor 1.0, nor true)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_exactly(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_exactly(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
 
 
 def same(defined: Any, live: Any) -> bool:
-    return bool(canonical(defined) == canonical(live))
+    """Whether the live value is what the definition would store."""
+    wanted, current = _structure(defined), _structure(live)
+    if (
+        isinstance(defined, (dict, list))
+        or isinstance(live, (dict, list))
+        or (wanted is not None and current is not None)
+    ):
+        return wanted is not None and current is not None and _exactly(wanted, current)
+    return stored(defined) == stored(live)
 
 
 def _shown(key: str, value: Any, secret: bool, secrets: frozenset[str]) -> Any:
@@ -88,16 +97,12 @@ def plan(
     """Compare the POST body of a definition with the live instance."""
     result = Plan()
     wanted_config = body.get("configuration") or {}
-    live_config = live.get("configuration") or {}
-    if not isinstance(live_config, dict):
-        live_config = {}
+    live_config = live.get("configuration") or {}  # a dict: the client checks the shape of instances
     patch_config: dict[str, Any] = {}
     for key, value in wanted_config.items():
         present = key in live_config
         current = live_config.get(key)
-        secret = (
-            redact.is_secret_key(key) or current == MASKED or (isinstance(value, str) and value in secrets)
-        )
+        secret = redact.is_secret_key(key) or current == MASKED or (isinstance(value, str) and value in secrets)
         if current == MASKED or (secret and not present):
             if not update_secrets:
                 continue
