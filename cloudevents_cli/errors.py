@@ -36,7 +36,7 @@ def worst(codes: Iterable[ExitCode | int]) -> ExitCode:
 
 
 def result_code(action: str, error: CloudEventsError | None = None) -> ExitCode:
-    """The exit code of one result of a batch (platform/operations.Result: its action and error)."""
+    """The exit code of one result of a batch (platform/results.Result: its action and error)."""
     if action == "invalid":
         return ExitCode.INVALID
     if action == "unknown":

@@ -17,7 +17,7 @@ from cloudevents_cli.config import Connection
 from cloudevents_cli.definitions.pipeline import Item
 from cloudevents_cli.errors import CloudEventsError, batch_code
 from cloudevents_cli.platform.client import PlatformClient
-from cloudevents_cli.platform.operations import apply_all, create_all
+from cloudevents_cli.platform.create_apply import apply_all, create_all
 from cloudevents_cli.platform.planner import plan, same
 from cloudevents_cli.platform.runner import run_ordered
 
@@ -586,7 +586,7 @@ def test_ctrl_c_during_apply_separates_writes_from_look_ups(emulator: Any) -> No
 
 
 def test_ctrl_c_during_delete_reports_in_flight_deletes_unknown(emulator: Any) -> None:
-    from cloudevents_cli.platform.operations import delete_refs, resolve_refs
+    from cloudevents_cli.platform.instance_refs import delete_refs, resolve_refs
 
     asyncio.run(_apply(connect(emulator, emulator.transport), [item(n) for n in range(5)]))
     transport = CtrlCDuringPosts(emulator.transport, quick=1, hanging=1, method="DELETE")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from cloudevents_cli.errors import ExitCode, Interrupted, NotFound, Unreachable, batch_code
-from cloudevents_cli.platform.operations import Result
+from cloudevents_cli.platform.results import Result
 
 OFFLINE = ["--base-url", "http://127.0.0.1:9", "--user-secret", "user-secret-1", "--org-secret", "org-secret-1"]
 DEFINITION = (
@@ -41,7 +41,7 @@ def interrupted_core(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
     async def create_all(*args: Any, **kwargs: Any) -> Any:
         raise Interrupted(results=results)
 
-    monkeypatch.setattr("cloudevents_cli.platform.operations.create_all", create_all)
+    monkeypatch.setattr("cloudevents_cli.platform.create_apply.create_all", create_all)
 
 
 def test_interrupted_batch_renders_its_results_and_exits_130(

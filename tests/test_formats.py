@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloudevents_cli.definitions.formats import (
+from cloudevents_cli.definitions.platform_formats import (
     MACROS,
     MacroIssue,
     check_date_format,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cloudevents_cli.definitions.problem_reporter import github_annotation
 from cloudevents_cli.definitions.problems import Problem
-from cloudevents_cli.definitions.report import github_annotation
 
 
 def _unescape(text: str) -> str:

@@ -1,6 +1,6 @@
 """Commands that send definitions to the platform: create, apply, diff.
 
-Each converts options, calls one core function (platform/operations.py, platform/client.py) and renders.
+Each converts options, calls one core function (platform/create_apply.py, instance_refs.py, client.py) and renders.
 httpx and the platform modules are imported inside the commands only, to keep --help fast.
 """
 
@@ -36,7 +36,7 @@ app = command_group()  # this module's commands; cli.app.Group loads them when t
 
 if TYPE_CHECKING:
     from cloudevents_cli.definitions.pipeline import Batch
-    from cloudevents_cli.platform.operations import Result
+    from cloudevents_cli.platform.results import Result
 
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Send nothing; show what would be done.")]
 ConcurrencyOpt = Annotated[
@@ -90,7 +90,7 @@ def create(
     batch = _build(paths or [], overrides, confine_files=no_file_outside)
     report_problems(out, batch.problems)
     if dry_run:
-        from cloudevents_cli.platform.operations import dry_run_create
+        from cloudevents_cli.platform.create_apply import dry_run_create
 
         results = dry_run_create(batch.items, show_secrets=show_secrets)
         render_results(out, results, bodies=True, reveal=show_secrets)
@@ -98,7 +98,7 @@ def create(
         return
     _nothing_to_send(out, batch)
     conn = connection(st)
-    from cloudevents_cli.platform.operations import create_all
+    from cloudevents_cli.platform.create_apply import create_all
 
     def start(on_done: Callable[[Result], None]) -> list[Result]:
         return with_client(
@@ -117,7 +117,7 @@ def _nothing_to_send(out: Output, batch: Batch) -> None:
     """No valid definition: report without asking for credentials or touching the network."""
     if any(item.valid for item in batch.items):
         return
-    from cloudevents_cli.platform.operations import invalid_result
+    from cloudevents_cli.platform.results import invalid_result
 
     if not batch.items and not batch.errors:
         out.error("no definition found")
@@ -145,7 +145,7 @@ def _apply_like(
     report_problems(out, batch.problems)
     _nothing_to_send(out, batch)
     conn = connection(st)
-    from cloudevents_cli.platform.operations import apply_all
+    from cloudevents_cli.platform.create_apply import apply_all
 
     def start(on_done: Callable[[Result], None]) -> list[Result]:
         return with_client(

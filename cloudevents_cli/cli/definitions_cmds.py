@@ -156,7 +156,7 @@ def _count(n: int, word: str) -> str:
 
 
 def _annotations(out: Output, problems: list[Problem]) -> None:
-    from cloudevents_cli.definitions.report import github_annotation
+    from cloudevents_cli.definitions.problem_reporter import github_annotation
 
     if problems:  # none: no output at all, not an empty line
         out.text("".join(github_annotation(p) + "\n" for p in problems))

@@ -144,7 +144,7 @@ def trigger(
 ) -> None:
     """Ask the emulator to deliver events for an instance (only works against the emulator)."""
     from cloudevents_cli.cli.connect import connection, with_client
-    from cloudevents_cli.platform.emulator_api import trigger_events
+    from cloudevents_cli.platform.emulator_trigger import trigger_events
 
     st = state(ctx)
     out = st.output_for(output)

@@ -1,6 +1,6 @@
 """Commands about live instances: list, get, delete, export.
 
-Each converts options, calls one core function (platform/operations.py, platform/client.py) and renders.
+Each converts options, calls one core function (platform/create_apply.py, instance_refs.py, client.py) and renders.
 httpx and the platform modules are imported inside the commands only, to keep --help fast.
 """
 
@@ -73,7 +73,7 @@ def list_(
     st = state(ctx)
     out = st.output_for(output)
     conn = connection(st)
-    from cloudevents_cli.platform.operations import list_filtered
+    from cloudevents_cli.platform.instance_refs import list_filtered
 
     instances = with_client(st, conn, lambda c: list_filtered(c, tags=tag or [], element=element, name=name))
 
@@ -124,7 +124,7 @@ def delete(
         why = "CI is set" if os.environ.get("CI") else "there is no terminal to ask on"
         raise UsageError(f"refusing to delete without --yes: {why}")
     conn = connection(st)
-    from cloudevents_cli.platform.operations import delete_refs, resolve_refs
+    from cloudevents_cli.platform.instance_refs import delete_refs, resolve_refs
 
     found = with_client(st, conn, lambda c: resolve_refs(c, refs))
     targets = [f for f in found if f.action == "found"]
@@ -167,7 +167,7 @@ def export(
     if refs and all_:
         raise UsageError("give ID|NAME... or --all, not both")
     conn = connection(st)
-    from cloudevents_cli.platform.operations import collect_for_export
+    from cloudevents_cli.platform.instance_refs import collect_for_export
 
     instances = with_client(st, conn, lambda c: collect_for_export(c, refs or [], tags=tag or [], all_=all_))
     if not instances:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from cloudevents_cli.output import Output, to_json
 
 if TYPE_CHECKING:
-    from cloudevents_cli.platform.operations import Result
+    from cloudevents_cli.platform.results import Result
 
 
 def render_results(out: Output, results: Sequence[Result], *, bodies: bool = False, reveal: bool = False) -> None:
@@ -17,7 +17,7 @@ def render_results(out: Output, results: Sequence[Result], *, bodies: bool = Fal
 
     `bodies` (create --dry-run): the table shows the request bodies; `reveal` (--show-secrets) leaves them clear.
     """
-    from cloudevents_cli.platform.operations import summary
+    from cloudevents_cli.platform.results import summary
 
     for r in results:
         if r.error is not None and r.action not in ("invalid", "not-run"):

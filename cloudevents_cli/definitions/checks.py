@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from cloudevents_cli.definitions import expand, formats, keys
+from cloudevents_cli.definitions import expand, keys, platform_formats
 from cloudevents_cli.definitions.loader import Path_
-from cloudevents_cli.definitions.report import Reporter
+from cloudevents_cli.definitions.problem_reporter import Reporter
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "host.docker.internal"}
 MIN_SIGNATURE_KEY = 16
@@ -263,7 +263,7 @@ def _resource(r: Reporter | _InText, path: Path_, resource: dict[str, Any], form
         fmt_key = form.name(f"{prefix}_format")
         fmt = dates.get(fmt_key)
         if isinstance(fmt, str):
-            message = formats.check_date_format(fmt)
+            message = platform_formats.check_date_format(fmt)
             if message:
                 r.error(
                     (*path, fmt_key),
@@ -274,7 +274,7 @@ def _resource(r: Reporter | _InText, path: Path_, resource: dict[str, Any], form
         zone_key = form.name(f"{prefix}_timezone")
         zone = dates.get(zone_key)
         if isinstance(zone, str):
-            message = formats.check_timezone(zone)
+            message = platform_formats.check_timezone(zone)
             if message:
                 r.error((*path, zone_key), "unknown-timezone", message)
 
@@ -344,7 +344,7 @@ def _poller_url(r: Reporter | _InText, path: Path_, url: str) -> None:
             "the url must be a path starting with / or an absolute http(s) URL",
             "e.g. /hubs/crm/contacts",
         )
-    for issue in formats.scan_macros(url):
+    for issue in platform_formats.scan_macros(url):
         report = r.warn if issue.code == "macro-case" else r.error
         report(path, issue.code, f"{issue.message} (at character {issue.offset + 1})")
 

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from cloudevents_cli.definitions import checks
 from cloudevents_cli.definitions.loader import YAML11_BOOLS, Document, Path_
 from cloudevents_cli.definitions.model import Definition, model_at
+from cloudevents_cli.definitions.problem_reporter import Reporter, dotted
 from cloudevents_cli.definitions.problems import Problem
-from cloudevents_cli.definitions.report import Reporter, dotted
 
 _TYPE_NAMES = {
     "string_type": "a text",
