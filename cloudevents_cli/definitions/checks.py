@@ -14,7 +14,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from cloudevents_cli.definitions import expand, keys, platform_formats
 from cloudevents_cli.definitions.loader import Path_
-from cloudevents_cli.definitions.problem_reporter import Reporter
+from cloudevents_cli.definitions.problem_reporter import Reporter, describe_value
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "host.docker.internal"}
 MIN_SIGNATURE_KEY = 16
@@ -107,7 +107,7 @@ def _raw_poller(r: Reporter, path: Path_, value: Any) -> None:
         if isinstance(resource, dict):
             _resource(reporter, (*path, name), resource, PLATFORM)
         else:
-            reporter.error((*path, name), "wrong-type", f"expected a mapping, got {_kind(resource)}")
+            reporter.error((*path, name), "wrong-type", f"expected a mapping, got {describe_value(resource)}")
 
 
 class _InText:
@@ -308,7 +308,9 @@ def _known_keys(
             )
         elif form.typed and not _fits(key, value):  # the raw form is sent as written: a value of another type too
             expected = f"{_TYPE_WORDS[key.python_type]}{_at_least(key)}"
-            r.warn((*path, name), "unexpected-type", f"expected {expected}, got {_kind(value)}; sent as written")
+            r.warn(
+                (*path, name), "unexpected-type", f"expected {expected}, got {describe_value(value)}; sent as written"
+            )
 
 
 def _fits(key: keys.EventKey, value: Any) -> bool:
@@ -321,18 +323,6 @@ def _fits(key: keys.EventKey, value: Any) -> bool:
 
 def _at_least(key: keys.EventKey) -> str:
     return f" >= {key.minimum}" if key.minimum is not None else ""
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return "an empty text" if value == "" else "a text"
-    return "a list" if isinstance(value, list) else "a mapping"
 
 
 def _poller_url(r: Reporter | _InText, path: Path_, url: str) -> None:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from cloudevents_cli.definitions import checks
 from cloudevents_cli.definitions.loader import YAML11_BOOLS, Document, Path_
 from cloudevents_cli.definitions.model import Definition, model_at
-from cloudevents_cli.definitions.problem_reporter import Reporter, dotted
+from cloudevents_cli.definitions.problem_reporter import Reporter, describe_value, dotted
 from cloudevents_cli.definitions.problems import Problem
 
 _TYPE_NAMES = {
@@ -62,7 +62,7 @@ def _structural(report: Reporter, doc: Document, error: Any) -> None:
         return
     if kind in _TYPE_NAMES:
         value = _value_at(doc.data, loc)
-        message = f"expected {_TYPE_NAMES[kind]}, got {_describe(value)}"
+        message = f"expected {_TYPE_NAMES[kind]}, got {describe_value(value)}"
         report.error(loc, code, message, _type_hint(doc, loc, value, kind))
         return
     if kind in ("greater_than_equal", "greater_than"):
@@ -84,22 +84,6 @@ def _value_at(data: Any, path: Path_) -> Any:
         else:
             return None
     return data
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return "a text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
 
 
 def _type_hint(doc: Document, loc: Path_, value: Any, kind: str) -> str | None:
