@@ -244,7 +244,7 @@ class Receiver:
             delivery.http_status = 413
             delivery.body_bytes = int(err.args[0])
             delivery.error = f"body too large (over {self.max_body} bytes)"
-        except TimeoutError:
+        except asyncio.TimeoutError:  # not yet the builtin TimeoutError on Python 3.10
             delivery.http_status = 408
             delivery.error = f"the body did not arrive within {self.body_timeout:g} s"
         except ClientDisconnect:
@@ -255,7 +255,13 @@ class Receiver:
             delivery.error = str(err)
         if delivery.error is not None:
             self._report(delivery)
-            return JSONResponse({"received": False, "error": delivery.error}, status_code=delivery.http_status)
+            # The rest of a body that was cut short may still come: close the connection rather than read it
+            # as the next request (and rather than wait for the keep-alive timeout).
+            return JSONResponse(
+                {"received": False, "error": delivery.error},
+                status_code=delivery.http_status,
+                headers={"Connection": "close"},
+            )
         delivery.body_bytes = len(body)
         delivery.signature, problem = self._signature_status(body, request.headers.get(sig.HEADER))
         try:
