@@ -7,6 +7,7 @@ other parts of the definition failed the model.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -213,7 +214,7 @@ def _callback_url(r: Reporter, path: Path_, url: str) -> None:
         r.warn(path, "insecure-callback", "events would travel over plain http to a public host", "use https")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: there are two, DEFINITION and PLATFORM
 class _Form:
     """How one form names the keys of a polled resource: the definition's (`id_field`) or the platform's (`idField`)."""
 
@@ -224,11 +225,17 @@ class _Form:
 
     def name(self, field: str) -> str:
         """The name this form writes for a definition field (`updated_format` -> `updatedDateFormat`)."""
-        for known in (self.resource, self.dates):
-            for written, key in known.items():
-                if key.short_key == field:
-                    return written
-        return field
+        return _written_names(self).get(field, field)
+
+
+@functools.cache
+def _written_names(form: _Form) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for known in (form.resource, form.dates):
+        for written, key in known.items():
+            if key.short_key:
+                names.setdefault(key.short_key, written)
+    return names
 
 
 DEFINITION = _Form(False, keys.by_field("resource"), keys.by_field("dates"), typed=False)

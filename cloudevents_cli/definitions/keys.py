@@ -12,6 +12,7 @@ section and the raw form (checks.py), `explain`, and the way back from stored va
 from __future__ import annotations
 
 import builtins
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -399,6 +400,7 @@ POLLER_CONFIGURATION = "event.poller.configuration"
 DATES = "datesConfiguration"
 
 
+@functools.cache  # the table is constant; validation asks for these for every resource of every definition
 def section_keys(scope: Scope) -> tuple[EventKey, ...]:
     """The keys the format models in SCOPE, in the order of the request body.
 
@@ -416,13 +418,16 @@ def section_keys(scope: Scope) -> tuple[EventKey, ...]:
     )
 
 
+@functools.cache
 def by_field(scope: Scope) -> dict[str, EventKey]:
-    """Definition field (`callback_url`, `id_field`, `updated_format`) -> its key, for SCOPE."""
+    """Definition field (`callback_url`, `id_field`, `updated_format`) -> its key, for SCOPE (shared: read only)."""
     return {k.short_key: k for k in section_keys(scope) if k.short_key}
 
 
+@functools.cache
 def by_platform_key(scope: Scope) -> dict[str, EventKey]:
-    """Platform key (`event.notification.callback.url`, `idField`, `updatedDateFormat`) -> its key, for SCOPE."""
+    """Platform key (`event.notification.callback.url`, `idField`, `updatedDateFormat`) -> its key, for SCOPE
+    (shared: read only)."""
     return {k.dotted_key: k for k in section_keys(scope)}
 
 
