@@ -8,7 +8,6 @@ markup.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -45,6 +44,8 @@ def terminal_columns() -> int | None:
 
 
 def to_json(doc: Any) -> str:
+    import json  # here, not at start-up: --help and --version print no JSON
+
     return json.dumps(doc, indent=2, ensure_ascii=False, default=str)
 
 
@@ -161,6 +162,8 @@ class Output:
         """One record of a stream (`listen`): one compact JSON document a line with -o json, else `table(doc)`."""
         doc = _document(doc)
         if self.fmt == "json":
+            import json
+
             self.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
             self.stdout.flush()
         else:
