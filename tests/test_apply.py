@@ -767,3 +767,17 @@ def test_diff_takes_update_secrets(cli: Any, emulator: Any, tmp_path: Path) -> N
     (change,) = json.loads(res.stdout)["results"][0]["changes"]
     assert change == {"path": "configuration.password", "before": "********", "after": "********"}
     assert "pw-value-1234" not in res.output
+
+
+def test_empty_resources_drop_every_resource() -> None:
+    body = {"configuration": {"event.notification.enabled": True, "event.poller.configuration": {}}}
+    live = {"configuration": {"event.notification.enabled": "true", "event.poller.configuration": json.dumps(POLLER)}}
+    result = plan(body, live)
+    assert result.patch == {"configuration": {"event.poller.configuration": {}}}
+    assert result.changes == [
+        {"path": "configuration.event.poller.configuration.contacts", "before": POLLER["contacts"], "after": None}
+    ]
+    assert (
+        plan(body, {"configuration": {"event.notification.enabled": "true", "event.poller.configuration": "{}"}}).patch
+        == {}
+    )

@@ -163,7 +163,7 @@ def test_a_deleted_resource_is_named_and_the_poller_configuration_is_sent_whole(
             "event.poller.configuration": {"contacts": {"url": "/hubs/crm/contacts", "idField": "id", "pageSize": 200}}
         }
     }
-    assert "(removed)" in output
+    assert "event.poller.configuration.leads" in output and "(removed)" in output
 
 
 def test_a_key_deleted_inside_a_resource(run: Any, wire: Wire, tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ Comparison rules:
   turned into the platform's string form (`true` -> "true", 15 -> "15") and must equal the live string, so
   "1.10" differs from "1.1", "007" from "7", "TRUE" from "true"; a value that is a mapping or list on either
   side (the poller configuration) is compared parsed, a JSON string against an object, leaf values exactly,
-  and shown leaf by leaf (`...configuration.leads` for a resource added or removed) but sent whole;
+  and shown key by key where they differ (`...configuration.leads` for a resource added or removed) but sent
+  whole;
 - a live value the platform masks ("********") counts as unchanged, unless `update_secrets`; a secret key
   the platform does not return at all likewise;
 - tags are compared as sets: order and duplicates do not matter; when they differ the PATCH sends the
@@ -19,7 +20,7 @@ platform reads null as "not set"). The platform answers every configuration key 
 and nulls, so only keys whose "not set" is known for every element can be told from defaults. A definition owns:
 - `tags`, when it gives them (above);
 - the poller configuration, when it gives one (`events.resources` or the raw key): compared whole, so a resource
-  or a key inside one that is gone is a change;
+  or a key inside one that is gone is a change (`resources: {}` drops them all);
 - when it speaks of events at all (an `events` section or any `event.*` key), the event keys in `OWNED_EVENT_KEYS`:
   one of them that the definition does not give is removed when the live instance has it set, that is not null,
   not "", not masked (a masked secret is never counted as removed) and not the platform's "not set" value there.
