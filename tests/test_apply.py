@@ -100,7 +100,7 @@ def test_changed_values_give_a_minimal_patch() -> None:
     paths = [c["path"] for c in result.changes]
     assert paths == [
         "configuration.event.poller.refresh_interval",
-        "configuration.event.poller.configuration",
+        "configuration.event.poller.configuration.contacts.url",
         "tags",
     ]
     assert result.changes[0] == {"path": "configuration.event.poller.refresh_interval", "before": "15", "after": 5}
@@ -168,6 +168,94 @@ def test_no_configuration_and_null_tags_on_either_side() -> None:
 def test_tags_absent_from_the_definition_are_left_alone() -> None:
     body = {k: v for k, v in BODY.items() if k != "tags"}
     assert plan(body, LIVE).patch == {}
+
+
+# -- removal: what the definition owns and no longer says ------------------------------------------------------
+ABBYY_LIVE = json.loads(
+    (Path(__file__).parent / "data" / "realworld" / "devportal--abbyy-create-response.json").read_text()
+)
+
+
+def test_the_abbyy_response_holds_no_drift_for_a_definition_that_leaves_events_to_the_platform() -> None:
+    """Every key of the element with its default or null ("webhooks", "15", "{}", "false", nulls, "")."""
+    body = {"configuration": {"username": "ABBYY_APP_NAME", "event.notification.enabled": False}, "tags": []}
+    assert plan(body, ABBYY_LIVE).patch == {}
+
+
+def test_owned_event_keys_the_definition_no_longer_gives_are_unset() -> None:
+    live = json.loads(json.dumps(ABBYY_LIVE))
+    live["configuration"] |= {
+        "event.notification.enabled": "true",
+        "event.notification.callback.url": "https://hooks.example.com/x",
+        "event.poller.refresh_interval": "1",
+        "event.notification.signature.key": "old-signature-key",
+        "event.notification.basic.username": "hook-user",
+    }
+    result = plan({"configuration": {"event.vendor.type": "webhooks"}}, live)
+    assert result.patch == {
+        "configuration": {
+            "event.notification.enabled": None,
+            "event.notification.callback.url": None,
+            "event.poller.refresh_interval": None,
+            "event.notification.signature.key": None,
+            "event.notification.basic.username": None,
+        }
+    }
+    assert result.changes[0] == {"path": "configuration.event.notification.enabled", "before": "true", "after": None}
+    assert result.changes[3] == {
+        "path": "configuration.event.notification.signature.key",
+        "before": "********",
+        "after": None,
+    }
+    assert "old-signature-key" not in json.dumps(result.changes)
+
+
+def test_keys_the_platform_or_the_element_decides_are_never_removed() -> None:
+    live = {
+        "configuration": {
+            "event.notification.enabled": "true",
+            "event.vendor.type": "polling",
+            "event.poller.configuration": json.dumps(POLLER),
+            "event.poller.urls": "contacts|/hubs/crm/contacts",
+            "event.objects": "Contact",
+            "event.metadata": "{}",
+            "event.helper.key": "x",
+            "event.notification.instance.finder": "x",
+            "event.notification.subscription.id": "sub-1",
+            "event.something.undocumented": "x",
+            "event.notification.basic.password": "********",
+            "password": "********",
+            "base.url": "https://element.example.com",
+        }
+    }
+    assert plan({"configuration": {"event.notification.enabled": True}}, live).patch == {}
+
+
+def test_a_definition_that_does_not_speak_of_events_leaves_every_event_key_alone() -> None:
+    live = {
+        "configuration": {"username": "bob", "event.notification.enabled": "true", "event.poller.refresh_interval": "1"}
+    }
+    assert plan({"configuration": {"username": "bob"}, "name": "x"}, live).patch == {}
+    assert plan({"name": "x"}, live).patch == {}
+
+
+def test_a_removed_resource_and_a_removed_key_are_shown_one_by_one_and_sent_whole() -> None:
+    body = json.loads(json.dumps(BODY))
+    body["configuration"]["event.poller.configuration"] = {"contacts": {"url": "/hubs/crm/contacts", "idField": "id"}}
+    live = json.loads(json.dumps(LIVE))
+    live["configuration"]["event.poller.configuration"] = json.dumps(POLLER | {"leads": {"url": "/l", "idField": "id"}})
+    result = plan(body, live)
+    assert result.patch == {
+        "configuration": {"event.poller.configuration": body["configuration"]["event.poller.configuration"]}
+    }
+    assert result.changes == [
+        {"path": "configuration.event.poller.configuration.contacts.pageSize", "before": 200, "after": None},
+        {
+            "path": "configuration.event.poller.configuration.leads",
+            "before": {"url": "/l", "idField": "id"},
+            "after": None,
+        },
+    ]
 
 
 # -- the runner ---------------------------------------------------------------------------------------------
@@ -679,3 +767,17 @@ def test_diff_takes_update_secrets(cli: Any, emulator: Any, tmp_path: Path) -> N
     (change,) = json.loads(res.stdout)["results"][0]["changes"]
     assert change == {"path": "configuration.password", "before": "********", "after": "********"}
     assert "pw-value-1234" not in res.output
+
+
+def test_empty_resources_drop_every_resource() -> None:
+    body = {"configuration": {"event.notification.enabled": True, "event.poller.configuration": {}}}
+    live = {"configuration": {"event.notification.enabled": "true", "event.poller.configuration": json.dumps(POLLER)}}
+    result = plan(body, live)
+    assert result.patch == {"configuration": {"event.poller.configuration": {}}}
+    assert result.changes == [
+        {"path": "configuration.event.poller.configuration.contacts", "before": POLLER["contacts"], "after": None}
+    ]
+    assert (
+        plan(body, {"configuration": {"event.notification.enabled": "true", "event.poller.configuration": "{}"}}).patch
+        == {}
+    )

@@ -37,7 +37,7 @@ def _results_table(out: Output, doc: dict[str, Any]) -> None:
         rows = [[r["source"], r["name"], r["element"], r["action"], r["id"], _status_cell(r)] for r in results]
         out.table(["source", "name", "element", "action", "id", "status"], rows)
     changes = [
-        [r["name"], c["path"], show_value(c.get("before")), show_value(c.get("after"))]
+        [r["name"], c["path"], show_value(c.get("before")), show_value(c.get("after"), absent="(removed)")]
         for r in results
         for c in r["changes"]
     ]
@@ -65,11 +65,12 @@ def _status_cell(r: dict[str, Any]) -> str:
     return str(r["http_status"] or "")
 
 
-def show_value(value: Any) -> str:
+def show_value(value: Any, absent: str = "(absent)") -> str:
+    """A change's value in a table cell; None is a key the platform does not hold (or, after, one unset)."""
     import json
 
     if value is None:
-        return "(absent)"
+        return absent
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)

@@ -4,15 +4,34 @@ Comparison rules:
 - configuration values are compared as the strings the platform stores, exactly: the definition's value is
   turned into the platform's string form (`true` -> "true", 15 -> "15") and must equal the live string, so
   "1.10" differs from "1.1", "007" from "7", "TRUE" from "true"; a value that is a mapping or list on either
-  side (the poller configuration) is compared parsed, a JSON string against an object, leaf values exactly;
+  side (the poller configuration) is compared parsed, a JSON string against an object, leaf values exactly,
+  and shown key by key where they differ (`...configuration.leads` for a resource added or removed) but sent
+  whole;
 - a live value the platform masks ("********") counts as unchanged, unless `update_secrets`; a secret key
   the platform does not return at all likewise;
-- configuration keys the live instance has and the definition does not (platform defaults) are left alone;
 - tags are compared as sets: order and duplicates do not matter; when they differ the PATCH sends the
-  definition's tags, which replace all tags (platform-notes.md);
+  definition's tags, which replace all tags (platform-notes.md), `[]` included; a definition without `tags`
+  leaves the live tags alone;
 - `name` and `element` are how the instance was found, so they match; `providerData` cannot be read
   back and is not compared.
-Changes are `{"path", "before", "after"}` with secret values masked.
+
+Removal: what a definition owns and no longer says is unset (PATCH `{"configuration": {key: null}}`; the
+platform reads null as "not set"). The platform answers every configuration key of the element, with defaults
+and nulls, so only keys whose "not set" is known for every element can be told from defaults. A definition owns:
+- `tags`, when it gives them (above);
+- the poller configuration, when it gives one (`events.resources` or the raw key): compared whole, so a resource
+  or a key inside one that is gone is a change (`resources: {}` drops them all);
+- when it speaks of events at all (an `events` section or any `event.*` key), the event keys in `OWNED_EVENT_KEYS`:
+  one of them that the definition does not give is removed when the live instance has it set, that is not null,
+  not "", not masked (a masked secret is never counted as removed) and not the platform's "not set" value there.
+Everything else is left alone, never reported as drift: the element's own configuration keys (given or not,
+a key the definition does not write may be an element default), `event.vendor.type` and the poller
+configuration when the definition does not give them (absent means "the platform decides": it answers the
+element's type, e.g. "webhooks", and the element's default poller configuration or "{}"), event keys the platform
+or the element sets itself (`event.notification.subscription.id`, `event.notification.instance.finder`,
+`event.metadata`, `event.helper.key`), event keys whose default belongs to the element (`event.objects`,
+`event.poller.urls`) and `event.*` keys nobody documented.
+Changes are `{"path", "before", "after"}` with secret values masked; `after` is None for a removal.
 """
 
 from __future__ import annotations
@@ -22,8 +41,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloudevents_cli import redact
+from cloudevents_cli.definitions import keys
 
 MASKED = redact.MASK
+
+# The event keys a definition that speaks of events owns even where it leaves them out, each with the value the
+# platform answers when it is not set (besides null and ""): "false" and the elements' refresh interval of 15.
+OWNED_EVENT_KEYS: dict[str, str | None] = {
+    keys.ENABLED: "false",
+    keys.CALLBACK_URL: None,
+    keys.REFRESH_INTERVAL: "15",
+    keys.SIGNATURE_KEY: None,
+    "event.notification.callback.headers": None,
+    "event.notification.basic.username": None,
+    "event.notification.basic.password": None,
+}
 
 
 @dataclass
@@ -79,12 +111,36 @@ def same(defined: Any, live: Any) -> bool:
     return stored(defined) == stored(live)
 
 
-def _shown(key: str, value: Any, secret: bool, secrets: frozenset[str]) -> Any:
+def _shown(value: Any, secret: bool, secrets: frozenset[str]) -> Any:
     if value is None:
         return None
     if secret:
         return MASKED
     return redact.mask(value, secrets)
+
+
+def _differences(path: str, before: Any, after: Any) -> list[tuple[str, Any, Any]]:
+    """Where two structures differ, key by key: (path, before, after), None on the side that lacks the key."""
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return [] if _exactly(before, after) else [(path, before, after)]
+    out: list[tuple[str, Any, Any]] = []
+    for key in [*after, *(k for k in before if k not in after)]:
+        if key not in before or key not in after:
+            out.append((f"{path}.{key}", before.get(key), after.get(key)))
+        else:
+            out.extend(_differences(f"{path}.{key}", before[key], after[key]))
+    return out
+
+
+def removed_event_keys(wanted: dict[str, Any], live: dict[str, Any]) -> list[str]:
+    """The owned event keys the live instance has set and the definition no longer gives (see the module doc)."""
+    if not any(key.startswith("event.") for key in wanted):
+        return []
+    return [
+        key
+        for key, unset in OWNED_EVENT_KEYS.items()
+        if key not in wanted and live.get(key) not in (None, "", MASKED, unset)
+    ]
 
 
 def plan(
@@ -99,6 +155,12 @@ def plan(
     wanted_config = body.get("configuration") or {}
     live_config = live.get("configuration") or {}  # a dict: the client checks the shape of instances
     patch_config: dict[str, Any] = {}
+
+    def change(path: str, before: Any, after: Any, secret: bool) -> None:
+        result.changes.append(
+            {"path": path, "before": _shown(before, secret, secrets), "after": _shown(after, secret, secrets)}
+        )
+
     for key, value in wanted_config.items():
         present = key in live_config
         current = live_config.get(key)
@@ -109,13 +171,15 @@ def plan(
         elif present and same(value, current):
             continue
         patch_config[key] = value
-        result.changes.append(
-            {
-                "path": f"configuration.{key}",
-                "before": _shown(key, current, secret, secrets),
-                "after": _shown(key, value, secret, secrets),
-            }
-        )
+        before, after = _structure(current), _structure(value)
+        if isinstance(before, dict) and isinstance(after, dict):
+            for path, old, new in _differences(f"configuration.{key}", before, after):
+                change(path, old, new, secret)
+        else:
+            change(f"configuration.{key}", current, value, secret)
+    for key in removed_event_keys(wanted_config, live_config):
+        patch_config[key] = None
+        change(f"configuration.{key}", live_config[key], None, redact.is_secret_key(key))
     if patch_config:
         result.patch["configuration"] = patch_config
     if "tags" in body:
