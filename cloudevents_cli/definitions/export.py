@@ -92,7 +92,9 @@ def _fits(key: keys.EventKey, value: Any) -> bool:
     """Whether VALUE has the type (and least value) the `events` section needs for KEY."""
     if value is None or isinstance(value, bool) is not (key.python_type is bool):
         return False
-    return isinstance(value, key.python_type) and (key.minimum is None or value >= key.minimum)
+    if key.python_type is int:
+        return isinstance(value, int) and value >= (key.minimum or 0)
+    return isinstance(value, key.python_type)
 
 
 class _Placeholder(str):
