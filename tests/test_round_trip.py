@@ -12,8 +12,8 @@ out and a definition that does not mention a key leaves it alone); a masked secr
 
 from __future__ import annotations
 
-import json
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,6 +32,7 @@ from cloudevents_cli.definitions.pipeline import build
 from cloudevents_cli.platform.planner import plan
 from tests.conftest import Cli
 from tests.emulator_fixtures import InProcessEmulator, make_in_process
+from tests.test_emulator_realworld import fill_placeholders
 
 REALWORLD = Path(__file__).parent / "data" / "realworld"
 POLLER = "event.poller.configuration"
@@ -354,25 +355,17 @@ def cli_round_trip(platform: Platform, instance_id: int, tmp_path: Path) -> None
     assert validated.exit_code == 0, validated.output
     rendered = cli("render", str(path), "-o", "json", env=env)
     assert rendered.exit_code == 0, rendered.output
-    assert_same_as_stored(json.loads(rendered.stdout)["configuration"], live, masked_ok=True)
+    assert_same_as_stored(json.loads(rendered.stdout).get("configuration", {}), live, masked_ok=True)
 
 
 _UNIQUE = itertools.count()
-_ELEMENT_OF = {"devportal--revel-polling.json": "revel", "devportal--hubspot-polling.json": "hubspotcrm"}
-_FILL = {"event.notification.callback.url": "https://hooks.example.com/ce", "event.poller.refresh_interval": "15"}
 REQUESTS = sorted(p.name for p in REALWORLD.glob("*.json") if "response" not in p.name and "schema" not in p.name)
 RESPONSES = sorted(p.name for p in REALWORLD.glob("*-response.json"))
 
 
 def published_body(name: str) -> dict[str, Any]:
     """A published request body with its placeholders filled the way a user would."""
-    doc = json.loads((REALWORLD / name).read_text(encoding="utf-8"))
-    if name in _ELEMENT_OF:
-        doc["element"]["key"] = _ELEMENT_OF[name]
-    doc["name"], doc["tags"] = "realworld", ["realworld"]
-    for key, value in doc["configuration"].items():
-        if isinstance(value, str) and re.search(r"<[^>]*>?|\{\{|%\{", value):
-            doc["configuration"][key] = _FILL.get(key, "filled-" + key)
+    doc = fill_placeholders(name, json.loads((REALWORLD / name).read_text(encoding="utf-8")))
     doc.pop("providerData", None)  # cannot be read back (planner.py)
     return doc
 
@@ -397,7 +390,7 @@ def test_published_responses_round_trip_through_the_cli(name: str, platform: Pla
     if isinstance(transport.inner, httpx.MockTransport):
         instance = transport.inner.handler.__self__.load(response)  # type: ignore[attr-defined]
     else:
-        configuration = {k: v for k, v in response["configuration"].items() if v != MASK}
+        configuration = {k: ("masked-in-the-sample" if v == MASK else v) for k, v in response["configuration"].items()}
         instance = create(
             {
                 "element": {"key": response["element"]["key"]},
