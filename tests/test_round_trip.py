@@ -124,6 +124,7 @@ def assert_law(instance: dict[str, Any], folder: Path) -> None:
 
 TRICKY = ["1.10", "007", "TRUE", "", " x", "x ", "true", "15", "null", "~", "yes", "0x1F", "1e3", "-0"]
 TRICKY += ["${env:HOME}", "$${x}", "a${b}c", "ünïcødé ✓", "line\nbreak", "'quoted'", '"dq"', "#hash", "- dash"]
+TRICKY += ["a\x85b", "\u2028", "\r\n"]  # line breaks YAML folds unless escaped
 CALLBACKS = ["https://hooks.example.com/ce?x=${y}", "http://127.0.0.1:9/cb", "https://h.example/ü"]
 FORMATS = ["yyyy-MM-dd'T'HH:mm:ss'Z'", "milliseconds", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"]
 
@@ -218,6 +219,7 @@ def test_export_then_render_gives_what_the_platform_stores(body: dict[str, Any],
         ({"event.notification.enabled": "true", "event.poller.refresh_interval": "007"}, "'007'"),
         ({"event.notification.enabled": "TRUE"}, "event.notification.enabled: 'TRUE'"),
         ({"pagination.max": "100"}, "pagination.max: '100'"),
+        ({"base.url": "a\x85b"}, 'base.url: "a\\Nb"'),  # NEL written plain would come back as a space
     ],
 )
 def test_a_value_that_would_not_survive_a_conversion_stays_a_string(

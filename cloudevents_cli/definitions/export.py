@@ -136,8 +136,31 @@ def render_yaml(definition: dict[str, Any], env_vars: list[str], *, origin: str 
     if env_vars:
         lines.append("# Secrets are not exported; set these variables before apply:")
         lines.extend(f"#   {var}" for var in env_vars)
-    text = yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1 << 16)
+    text = yaml.dump(
+        definition,
+        Dumper=_dumper(),
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1 << 16,
+    )
     return "\n".join(lines) + "\n" + text
+
+
+def _dumper() -> Any:
+    """A safe dumper that double-quotes (escapes) a string holding a line break YAML reads back otherwise (NEL
+    written plain or single-quoted comes back as a space); the rest as yaml.safe_dump writes it."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def string(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        style = '"' if any(c in value for c in "\x85\u2028\u2029") else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, string)
+    return Dumper
 
 
 def file_names(instances: list[dict[str, Any]]) -> list[str]:
