@@ -1,11 +1,16 @@
 """The reverse of expansion: an instance as the platform returns it, back to a definition.
 
-Configuration values come back as strings: they are turned back into the types of the format ("true" -> true,
-"15" -> 15, a poller configuration sent as a JSON string -> a mapping) when they read back exactly; otherwise
-("015", "TRUE") the keys stay under `configuration` as the strings the platform stores. A secret is never written:
-a value under a secret key (redact.is_secret_key) or a masked one becomes an `${env:NAME}` placeholder, whatever
-the platform returned, and the variables to set are listed in the file's header. Export never plants
-interpolation: every other `${` in a string it writes becomes `$${`, which the loader reads back as a literal `${`.
+The round-trip law: rendering the export gives the configuration the platform stores, key for key and string for
+string, so diff of a fresh export finds nothing. Names and types come from the key table (keys.py). Configuration
+values come back as strings: they are turned back into the types of the format ("true" -> true, "15" -> 15, a
+poller configuration sent as a JSON string -> a mapping) when they read back exactly; otherwise ("015", "TRUE",
+"1.10") the keys stay under `configuration` as the strings the platform stores, and so do polling-only keys of a
+webhooks instance (the defaults the platform answers, "15" and "{}") and a poller configuration with a key the
+format does not model or a value of another JSON type. A null is a key the platform holds as not set: it is left
+out (a definition that does not mention a key leaves it alone). A secret is never written: a value under a secret
+key (redact.is_secret_key) or a masked one becomes an `${env:NAME}` placeholder, whatever the platform returned,
+and the variables to set are listed in the file's header. Export never plants interpolation: every other `${` in a
+string it writes becomes `$${`, which the loader reads back as a literal `${`.
 Also the file names of an export to a folder, one per instance.
 """
 
