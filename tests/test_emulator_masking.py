@@ -149,4 +149,4 @@ def test_null_and_empty_secrets_are_not_masked(emulator: InProcessEmulator) -> N
             "/instances",
             json={"element": {"key": "box"}, "name": "n", "configuration": {"password": "", "user.password": None}},
         ).json()
-    assert inst["configuration"] == {"password": ""}
+    assert {k: v for k, v in inst["configuration"].items() if not k.startswith("event.")} == {"password": ""}

@@ -35,6 +35,13 @@ def post(emu: InProcessEmulator, doc: Any, **kwargs: Any) -> Any:
         return c.post("/instances", json=doc, **kwargs)
 
 
+def stored(emu: InProcessEmulator, instance_id: int) -> dict[str, str]:
+    """What the emulator stores for an instance (its answers add the element's unset keys)."""
+    found = emu.store.get(instance_id)
+    assert found is not None
+    return found.configuration
+
+
 def body(element: str = "closeio", **configuration: Any) -> dict[str, Any]:
     conf = {"username": "u", "password": "hunter2-secret", **configuration}
     return {"element": {"key": element}, "name": "n", "tags": ["t"], "configuration": conf}
@@ -90,7 +97,8 @@ def test_external_authentication_survives_patch_and_put(emulator: InProcessEmula
 # -- fill_defaults ------------------------------------------------------------------------------------------
 
 
-def test_without_fill_defaults_only_the_keys_sent_come_back(emulator: InProcessEmulator) -> None:
+def test_without_fill_defaults_only_the_keys_sent_come_back() -> None:
+    emulator = make_in_process(fill_defaults=False)
     conf = post(emulator, body()).json()["configuration"]
     assert conf == {"username": "u", "password": "********"}
 
@@ -136,10 +144,10 @@ def test_a_filled_answer_put_back_as_is_is_accepted_and_changes_nothing(filled: 
     assert after is not None and after.configuration["password"] == "hunter2-secret"
 
 
-def test_the_cli_flag_turns_fill_defaults_on(start_emulator: Any) -> None:
+def test_fill_defaults_is_the_default_and_the_cli_flag_turns_it_off(start_emulator: Any) -> None:
     import httpx
 
-    for args, expected in (((), None), (("--fill-defaults",), "{}")):
+    for args, expected in (((), "{}"), (("--no-fill-defaults",), None)):
         handle = start_emulator(*args)
         with httpx.Client(base_url=handle.base_url, headers=handle.headers, timeout=10) as c:
             conf = c.post("/instances", json=body("box")).json()["configuration"]
@@ -159,12 +167,14 @@ def test_null_configuration_values_are_accepted_and_unset_keys(emulator: InProce
     response = post(emulator, body(**{"event.vendor.type": None, "event.notification.callback.url": None}))
     assert response.status_code == 200, response.text
     inst = response.json()
-    assert "event.vendor.type" not in inst["configuration"]
+    assert inst["configuration"]["event.vendor.type"] is None  # answered as not set
+    assert "event.vendor.type" not in stored(emulator, inst["id"])
     with emulator.sync_client() as c:
         c.patch(f"/instances/{inst['id']}", json={"configuration": {"event.poller.refresh_interval": "5"}})
         patched = c.patch(f"/instances/{inst['id']}", json={"configuration": {"event.poller.refresh_interval": None}})
     assert patched.status_code == 200, patched.text
-    assert "event.poller.refresh_interval" not in patched.json()["configuration"]
+    assert patched.json()["configuration"]["event.poller.refresh_interval"] == "15"  # the element's default again
+    assert "event.poller.refresh_interval" not in stored(emulator, inst["id"])
 
 
 def test_events_on_without_vendor_type_or_callback_url_are_stored(emulator: InProcessEmulator) -> None:
@@ -173,7 +183,7 @@ def test_events_on_without_vendor_type_or_callback_url_are_stored(emulator: InPr
     assert response.status_code == 200, response.text
     inst = response.json()
     assert inst["eventsEnabled"] is True and inst["eventsNotificationCallbackUrl"] is None
-    assert set(inst["configuration"]) == {"username", "password", "event.notification.enabled"}
+    assert set(stored(emulator, inst["id"])) == {"username", "password", "event.notification.enabled"}
     with emulator.sync_client() as c:
         trigger = c.post(emulator.root_url + f"/_emulator/instances/{inst['id']}/events", json={})
     assert trigger.status_code == 409 and "callback" in trigger.json()["message"]

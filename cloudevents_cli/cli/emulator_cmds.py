@@ -82,9 +82,10 @@ def emulator(
     fill_defaults: Annotated[
         bool,
         typer.Option(
-            "--fill-defaults", help="Answer every configuration key of the element, with its default or null."
+            "--fill-defaults/--no-fill-defaults",
+            help="Answer every configuration key of the element, with its default or null (as the platform does).",
         ),
-    ] = False,
+    ] = True,
 ) -> None:
     """Run the local platform emulator (instances API, event delivery, faults).
 

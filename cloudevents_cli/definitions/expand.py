@@ -12,21 +12,6 @@ from typing import Any
 
 from cloudevents_cli.definitions import keys
 
-# For export.py until it reads keys.py: (definition field, platform key) of datesConfiguration and of the
-# resource's advanced settings, and the event keys by name.
-DATE_FIELDS = tuple((k.short_key or "", k.dotted_key) for k in keys.section_keys("dates"))
-ADVANCED_FIELDS = tuple(
-    (k.short_key or "", k.dotted_key)
-    for k in keys.section_keys("resource")
-    if k.short_key not in ("url", "id_field", "dates")
-)
-ENABLED, VENDOR_TYPE, CALLBACK_URL = keys.ENABLED, keys.VENDOR_TYPE, keys.CALLBACK_URL
-REFRESH_INTERVAL, SIGNATURE_KEY, POLLER_CONFIGURATION = (
-    keys.REFRESH_INTERVAL,
-    keys.SIGNATURE_KEY,
-    keys.POLLER_CONFIGURATION,
-)
-
 
 def expand(data: dict[str, Any]) -> dict[str, Any]:
     """The request body of a definition that passed validation."""

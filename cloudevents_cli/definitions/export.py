@@ -1,11 +1,16 @@
 """The reverse of expansion: an instance as the platform returns it, back to a definition.
 
-Configuration values come back as strings: they are turned back into the types of the format ("true" -> true,
-"15" -> 15, a poller configuration sent as a JSON string -> a mapping) when they read back exactly; otherwise
-("015", "TRUE") the keys stay under `configuration` as the strings the platform stores. A secret is never written:
-a value under a secret key (redact.is_secret_key) or a masked one becomes an `${env:NAME}` placeholder, whatever
-the platform returned, and the variables to set are listed in the file's header. Export never plants
-interpolation: every other `${` in a string it writes becomes `$${`, which the loader reads back as a literal `${`.
+The round-trip law: rendering the export gives the configuration the platform stores, key for key and string for
+string, so diff of a fresh export finds nothing. Names and types come from the key table (keys.py). Configuration
+values come back as strings: they are turned back into the types of the format ("true" -> true, "15" -> 15, a
+poller configuration sent as a JSON string -> a mapping) when they read back exactly; otherwise ("015", "TRUE",
+"1.10") the keys stay under `configuration` as the strings the platform stores, and so do polling-only keys of a
+webhooks instance (the defaults the platform answers, "15" and "{}") and a poller configuration with a key the
+format does not model or a value of another JSON type. A null is a key the platform holds as not set: it is left
+out (a definition that does not mention a key leaves it alone). A secret is never written: a value under a secret
+key (redact.is_secret_key) or a masked one becomes an `${env:NAME}` placeholder, whatever the platform returned,
+and the variables to set are listed in the file's header. Export never plants interpolation: every other `${` in a
+string it writes becomes `$${`, which the loader reads back as a literal `${`.
 Also the file names of an export to a folder, one per instance.
 """
 
@@ -17,21 +22,12 @@ from collections import Counter
 from typing import Any
 
 from cloudevents_cli import redact
-from cloudevents_cli.definitions import expand as ex
+from cloudevents_cli.definitions import keys
 
-_PLATFORM_RESOURCE = {"url": "url", "idField": "id_field"}
-_PLATFORM_DATES = {platform: ours for ours, platform in ex.DATE_FIELDS}
-_PLATFORM_ADVANCED = {platform: ours for ours, platform in ex.ADVANCED_FIELDS}
-_INT_ADVANCED = {"pageSize", "pollDelay", "createdCheckTolerance"}
-_EVENT_KEYS = {
-    ex.ENABLED: "enabled",
-    ex.VENDOR_TYPE: "type",
-    ex.CALLBACK_URL: "callback_url",
-    ex.SIGNATURE_KEY: "signature_key",
-    ex.REFRESH_INTERVAL: "refresh_interval",
-    ex.POLLER_CONFIGURATION: "resources",
-}
-_BOOL_ADVANCED = {"filterByUpdatedDate", "filterByCurrentDate"}
+_INSTANCE = keys.by_platform_key("instance")
+_RESOURCE = keys.by_platform_key("resource")
+_DATES = keys.by_platform_key("dates")
+_POLLING_ONLY = (keys.REFRESH_INTERVAL, keys.POLLER_CONFIGURATION)
 
 
 def env_name(instance_name: str, key: str) -> str:
@@ -42,7 +38,11 @@ def env_name(instance_name: str, key: str) -> str:
 
 
 def to_definition(instance: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """A definition (our YAML format, as a mapping) and the environment variables its placeholders need."""
+    """A definition (our YAML format, as a mapping) and the environment variables its placeholders need.
+
+    A null value is a key the platform holds as "not set": it is left out, and a definition that does not
+    mention a key leaves it as it is (diff and apply). Every other key comes back with the value stored.
+    """
     name = str(instance.get("name", ""))
     element = instance.get("element") or {}
     definition: dict[str, Any] = {
@@ -55,10 +55,12 @@ def to_definition(instance: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     env_vars: list[str] = []
     values: dict[str, Any] = {}
     for key, value in (instance.get("configuration") or {}).items():
-        parsed = _json(value) if key == ex.POLLER_CONFIGURATION else value
+        if value is None:
+            continue
+        parsed = _json(value) if key == keys.POLLER_CONFIGURATION else value
         values[str(key)] = _hide_secrets(parsed, str(key), name, env_vars)
     events = _events(values)
-    configuration = {k: v for k, v in values.items() if events is None or _EVENT_KEYS.get(k) not in events}
+    configuration = {k: v for k, v in values.items() if k not in events}
     if configuration:
         definition["configuration"] = configuration
     if events:
@@ -66,25 +68,38 @@ def to_definition(instance: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return _literal(definition), env_vars
 
 
-def _events(values: dict[str, Any]) -> dict[str, Any] | None:
-    """The events section for the event keys, or None when one would not read back exactly (all stay raw)."""
+def _events(values: dict[str, Any]) -> dict[str, Any]:
+    """platform key -> (field, value) for the event keys the `events` section can hold so that rendering gives
+    back exactly what is stored; the rest stay under `configuration`.
+
+    No section without a stored `event.notification.enabled` of "true"/"false" (the section always sends one).
+    Polling-only keys of a webhooks instance stay raw (the section refuses them there, the platform keeps them).
+    """
+    enabled = keys.from_stored(_INSTANCE[keys.ENABLED], values.get(keys.ENABLED))
+    if not isinstance(enabled, bool):
+        return {}
+    webhooks = values.get(keys.VENDOR_TYPE) in ("webhooks", "webhook")
     events: dict[str, Any] = {}
-    for key, field in _EVENT_KEYS.items():
-        if key not in values:
+    for platform_key, key in _INSTANCE.items():
+        if platform_key not in values or (webhooks and platform_key in _POLLING_ONLY):
             continue
-        value = values[key]
-        if key == ex.ENABLED:
-            value = _bool(value)
-        elif key == ex.REFRESH_INTERVAL:
-            value = _int(value)
-        elif key == ex.POLLER_CONFIGURATION:
-            value = _resources(value) if isinstance(value, dict) else None
-            if value is None:
-                continue  # the poller configuration stays raw; the other event keys need not
-        if isinstance(value, str) and key in (ex.ENABLED, ex.REFRESH_INTERVAL):
-            return None
-        events[field] = value
+        value = values[platform_key]
+        if platform_key == keys.POLLER_CONFIGURATION:
+            typed = _resources(value) if isinstance(value, dict) else None
+        else:
+            typed = keys.from_stored(key, value)
+        if _fits(key, typed) and (not key.choices or typed in key.choices):
+            events[platform_key] = (key.short_key, typed)
     return events
+
+
+def _fits(key: keys.EventKey, value: Any) -> bool:
+    """Whether VALUE has the type (and least value) the `events` section needs for KEY."""
+    if value is None or isinstance(value, bool) is not (key.python_type is bool):
+        return False
+    if key.python_type is int:
+        return isinstance(value, int) and value >= (key.minimum or 0)
+    return isinstance(value, key.python_type)
 
 
 class _Placeholder(str):
@@ -126,8 +141,31 @@ def render_yaml(definition: dict[str, Any], env_vars: list[str], *, origin: str 
     if env_vars:
         lines.append("# Secrets are not exported; set these variables before apply:")
         lines.extend(f"#   {var}" for var in env_vars)
-    text = yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1 << 16)
+    text = yaml.dump(
+        definition,
+        Dumper=_dumper(),
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1 << 16,
+    )
     return "\n".join(lines) + "\n" + text
+
+
+def _dumper() -> Any:
+    """A safe dumper that double-quotes (escapes) a string holding a line break YAML reads back otherwise (NEL
+    written plain or single-quoted comes back as a space); the rest as yaml.safe_dump writes it."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def string(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        style = '"' if any(c in value for c in "\x85\u2028\u2029") else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, string)
+    return Dumper
 
 
 def file_names(instances: list[dict[str, Any]]) -> list[str]:
@@ -154,49 +192,44 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-") or "instance"
 
 
-def _ordered_events(events: dict[str, Any]) -> dict[str, Any]:
+def _ordered_events(events: dict[str, tuple[str, Any]]) -> dict[str, Any]:
     order = ("type", "enabled", "callback_url", "signature_key", "refresh_interval", "resources")
-    out = {k: events[k] for k in order if k in events}
+    fields = dict(events.values())
+    out = {k: fields[k] for k in order if k in fields}
     if out.get("enabled") is True:
         out.pop("enabled")  # the default
     return out
 
 
 def _resources(poller: dict[str, Any]) -> dict[str, Any] | None:
-    """Resources in our format, or None when the poller configuration holds keys the format does not model."""
+    """Resources in our format, or None when the poller configuration holds a key the format does not model or
+    a value of another type than the format's (the JSON text keeps its types: "15" is not 15)."""
     out: dict[str, Any] = {}
     for name, resource in poller.items():
         if not isinstance(resource, dict):
             return None
-        mine: dict[str, Any] = {}
-        for key, value in resource.items():
-            if key in _PLATFORM_RESOURCE:
-                mine[_PLATFORM_RESOURCE[key]] = value
-            elif key == "datesConfiguration" and isinstance(value, dict):
-                if not set(value) <= set(_PLATFORM_DATES):
-                    return None
-                mine["dates"] = {_PLATFORM_DATES[k]: v for k, v in value.items()}
-            elif key in _PLATFORM_ADVANCED:
-                typed = _int(value) if key in _INT_ADVANCED else _bool(value) if key in _BOOL_ADVANCED else value
-                if isinstance(typed, str) and key in _INT_ADVANCED | _BOOL_ADVANCED:
-                    return None  # would not survive the conversion: the raw form keeps it exactly
-                mine[_PLATFORM_ADVANCED[key]] = typed
-            else:
+        mine = _renamed(resource, _RESOURCE)
+        if mine is None:
+            return None
+        dates = resource.get(keys.DATES)
+        if keys.DATES in resource:
+            if not isinstance(dates, dict) or (renamed := _renamed(dates, _DATES)) is None:
                 return None
+            mine[_RESOURCE[keys.DATES].short_key or ""] = renamed
         out[name] = mine
     return out
 
 
-def _bool(value: Any) -> Any:
-    """true/false for exactly "true"/"false" (what expansion sends back); anything else unchanged."""
-    return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
-
-
-def _int(value: Any) -> Any:
-    """An int for a string that reads back the same ("15", not "015" or " 15"); anything else unchanged."""
-    if isinstance(value, str) and re.fullmatch(r"-?(0|[1-9][0-9]*)", value):
-        return int(value)
-    return value
+def _renamed(given: dict[str, Any], known: dict[str, keys.EventKey]) -> dict[str, Any] | None:
+    """GIVEN under the definition's names (datesConfiguration left to the caller), or None if one does not fit."""
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        key = known.get(name)
+        if key is None or not _fits(key, value):
+            return None
+        if name != keys.DATES:
+            out[key.short_key or ""] = value
+    return out
 
 
 def _json(value: Any) -> Any:

@@ -19,9 +19,9 @@ class Settings:
     rate_limit: int = 0  # requests a second; 0 means no limit
     seed: int | None = None
     scheduler: bool = True  # run the polling scheduler from the lifespan (a real server)
-    # Answer every configuration key of the element with its default or null, as the platform does. Off until
-    # the client (export, diff) tells element defaults from what a definition set.
-    fill_defaults: bool = False
+    # Answer every configuration key of the element with its default or null, as the platform does
+    # (`--no-fill-defaults`: only the keys stored).
+    fill_defaults: bool = True
 
     @property
     def time_scale(self) -> float:
