@@ -345,3 +345,31 @@ def test_interpolated_number_gets_a_hint_about_env_values(tmp_path: Path) -> Non
         check(tmp_path, GOOD.replace("refresh_interval: 15", "refresh_interval: ${env:RI:-15}")), "bad-refresh-interval"
     )
     assert p.hint is not None and "always a text" in p.hint
+
+
+def test_raw_vendor_types_the_platform_stores_are_warnings_and_typos_errors(cli: Any, tmp_path: Path) -> None:
+    """A case variant or an empty vendor type can be live (an export must validate); a typo is still an error."""
+    for value, code, exit_code in (
+        ("Polling", "unexpected-event-type", 0),
+        ("", "unexpected-event-type", 0),
+        ("pollling", "bad-event-type", 3),
+    ):
+        path = tmp_path / "raw.yaml"
+        path.write_text(
+            "name: n\nelement: quickbooks\nconfiguration:\n"
+            f"  event.notification.enabled: false\n  event.vendor.type: '{value}'\n",
+            encoding="utf-8",
+        )
+        res = cli("validate", "-o", "json", str(path))
+        assert res.exit_code == exit_code, res.output
+        (problem,) = [p for p in json.loads(res.stdout)["problems"] if p["path"] == "configuration.event.vendor.type"]
+        assert (problem["code"], problem["line"]) == (code, 5)
+
+
+def test_an_empty_callback_url_is_a_warning_not_an_error(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("name: n\nelement: quickbooks\nevents:\n  enabled: false\n  callback_url: ''\n", encoding="utf-8")
+    res = cli("validate", "-o", "json", str(path))
+    assert res.exit_code == 0, res.output
+    codes = {(p["code"], p["severity"]) for p in json.loads(res.stdout)["problems"]}
+    assert ("no-callback-url", "warning") in codes and not any(s == "error" for _, s in codes)

@@ -65,8 +65,8 @@ def _configuration(r: Reporter, configuration: dict[str, Any]) -> None:
             )
         elif key == keys.CALLBACK_URL and isinstance(value, str):
             _callback_url(r, path, value)
-        elif key == keys.VENDOR_TYPE and value not in keys.by_field("instance")["type"].choices:
-            r.error(path, "bad-event-type", f"'{value}' is not an event type", "polling, webhooks or webhook")
+        elif key == keys.VENDOR_TYPE:
+            _raw_vendor_type(r, path, value)
         elif key == keys.REFRESH_INTERVAL and _minutes(value) is None:
             r.warn(
                 path, "unexpected-type", "the refresh interval is not a whole number of minutes >= 1; sent as written"
@@ -77,6 +77,20 @@ def _configuration(r: Reporter, configuration: dict[str, Any]) -> None:
             r.warn(
                 path, "unknown-event-key", f"'{key}' is not an event key the platform is known to read", hint, key=True
             )
+
+
+def _raw_vendor_type(r: Reporter, path: Path_, value: Any) -> None:
+    """The raw vendor type: one of the documented spellings; a case variant or an empty text, which the platform
+    stores as sent (an export of such an instance must validate), is a warning and sent as written."""
+    choices = keys.by_field("instance")["type"].choices
+    if value in choices:
+        return
+    hint = "polling, webhooks or webhook"
+    if isinstance(value, str) and (value == "" or value.lower() in choices):
+        message = f"'{value}' is not one of the documented spellings; sent as written"
+        r.warn(path, "unexpected-event-type", message, hint)
+    else:
+        r.error(path, "bad-event-type", f"'{value}' is not an event type", hint)
 
 
 def _minutes(value: Any) -> int | None:
@@ -195,6 +209,9 @@ def _no_callback(r: Reporter, events: dict[str, Any] | None, configuration: dict
 
 
 def _callback_url(r: Reporter, path: Path_, url: str) -> None:
+    if url == "":  # what the platform may hold for "none" (an export of it must validate): sent as written
+        r.warn(path, "no-callback-url", "the callback URL is empty: events reach no endpoint of yours")
+        return
     parts = _split(url.strip())
     if parts is None and _port_text(url) is not None:
         r.error(path, "bad-callback-url", f"the port '{_port_text(url)}' is not a number from 1 to 65535")
