@@ -684,8 +684,12 @@ def test_ctrl_c_during_delete_reports_in_flight_deletes_unknown(emulator: Any) -
             found = await resolve_refs(client, ["1", "2", "3", "4", "5"])
             return await delete_refs(client, found)
 
-    actions = interrupted_actions(go())  # all five DELETEs were sent at once (concurrency 8)
-    assert sorted(actions) == ["deleted", "unknown", "unknown", "unknown", "unknown"]
+    actions = interrupted_actions(go())  # the five DELETEs start at once (concurrency 8); the third is the Ctrl-C
+    # how many of the last two were sent before the Ctrl-C is the event loop's ordering: every DELETE sent is
+    # `unknown` (or `deleted`), never `not-run`; at least the quick, the hanging and the interrupted one were sent
+    assert actions.count("deleted") == 1 and transport.posts >= 3
+    assert actions.count("deleted") + actions.count("unknown") >= transport.posts
+    assert set(actions) <= {"deleted", "unknown", "not-run"}
     assert len(emulator.store.page(after=0, limit=100, tags=[], search=None)[0]) == 4
 
 
