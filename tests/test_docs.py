@@ -119,7 +119,7 @@ def test_nothing_in_the_repo_docs_reads_or_links_outside_it() -> None:
     texts = [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), ROOT / "sample-configs" / "README.md"]
     for path in texts:
         text = path.read_text(encoding="utf-8")
-        assert "../shared" not in text and "/work/" not in text, path
+        assert not re.search(r"\.\./[a-z]", text) and "/work/" not in text, path  # no path that climbs out
         for target in re.findall(r"\]\(([^)#]+)", text):
             if not target.startswith(("http://", "https://")):
                 assert (path.parent / target).resolve().is_relative_to(ROOT), (path, target)
