@@ -5,7 +5,8 @@ Masking works on data, before it is encoded, by whole fields:
   or code has its value masked;
 - by value: a value that came from `${env:}` / `${file:}`, a secret flag, or a user/org secret is registered
   here, and a string EQUAL to a registered value is masked wherever it appears. Never a substring: a password
-  `acme` leaves the instance `acme-hubspot` as it is.
+  `acme` leaves the instance `acme-hubspot` as it is. A text interpolated AROUND such a value
+  (`https://h/cb?t=${env:TOK}`) is registered with its masked form and shown as that (`https://h/cb?t=********`).
 The tool's own messages are built from names, ids and statuses, never from values, so they are not rewritten.
 `scrub` is the last resort for text of foreign origin (library exception strings, tracebacks, logged URLs):
 there every occurrence of a registered value is replaced.
@@ -27,6 +28,7 @@ _SPLIT = re.compile(r"[._\-\s]+|(?<=[a-z0-9])(?=[A-Z])")
 DATA_FIELDS = frozenset({"instances", "body", "before", "after"})
 
 _registered: set[str] = set()
+_bearing: dict[str, str] = {}  # a text built around secret values -> the same text with those values masked
 _pattern: re.Pattern[str] | None = None
 # Shorter values would mask ordinary values ("15", "true"); they are still masked by key name.
 MIN_SECRET_LENGTH = 4
@@ -57,6 +59,13 @@ def register(*values: str | None) -> None:
         _pattern = re.compile("|".join(re.escape(v) for v in ordered))
 
 
+def register_bearing(masked_forms: dict[str, str]) -> None:
+    """Texts that hold secret values among other text (`https://h/cb?t=${env:TOK}` interpolated), each with the
+    form to show: only the secret parts masked (`https://h/cb?t=********`). Whole values still, never substrings
+    of other texts."""
+    _bearing.update(masked_forms)
+
+
 def registered() -> frozenset[str]:
     return frozenset(_registered)
 
@@ -65,6 +74,7 @@ def clear() -> None:
     """Forget registered secrets (tests)."""
     global _pattern
     _registered.clear()
+    _bearing.clear()
     _pattern = None
 
 
@@ -106,6 +116,8 @@ def _mask(obj: Any, extra: set[str], *, data: bool) -> Any:
         return out
     if isinstance(obj, list):
         return [_mask(v, extra, data=data) for v in obj]
-    if isinstance(obj, str) and (obj in extra or obj in _registered):
-        return MASK
+    if isinstance(obj, str):
+        if obj in extra or obj in _registered:
+            return MASK
+        return _bearing.get(obj, obj)
     return obj

@@ -240,3 +240,25 @@ def test_only_messages_that_quote_foreign_text_are_scrubbed() -> None:
     assert PlatformError("HTTP 400: bad password acme").message == "HTTP 400: bad password ********"
     assert Unreachable("ConnectError: acme").message == "ConnectError: ********"
     assert UsageError("no profile acme-prod").message == "no profile acme-prod"
+
+
+def test_a_secret_inside_a_longer_value_is_masked_in_place(cli: Any, tmp_path: Path) -> None:
+    """`https://h/cb?token=${env:TOK}`: the value holds a secret among other text. It is shown with only the
+    secret part masked, in every format; --show-secrets shows it whole."""
+    path = tmp_path / "composite.yaml"
+    path.write_text(
+        "name: ${env:STAGE}-hubspot\nelement: hubspotcrm\nconfiguration:\n  username: ${env:NOBODY:-bob-default}\n"
+        "events:\n  type: polling\n  callback_url: https://hooks.example.com/cb?token=${env:TOK}\n",
+        encoding="utf-8",
+    )
+    env = {"TOK": "tok-secret-2", "STAGE": "prod-stage"}
+    for args in (("render",), ("render", "-o", "yaml"), ("create", "--dry-run", "-o", "json")):
+        res = cli(*args, str(path), env=env)
+        assert res.exit_code == 0, res.output
+        assert "tok-secret-2" not in res.output and "prod-stage" not in res.output, args
+        assert "https://hooks.example.com/cb?token=********" in res.stdout, args
+        assert "********-hubspot" in res.stdout, args
+        assert "bob-default" in res.stdout, args  # a default written in the file is not a secret
+    shown = cli("render", "--show-secrets", str(path), env=env)
+    assert "https://hooks.example.com/cb?token=tok-secret-2" in shown.stdout
+    assert json.loads(shown.stdout)["name"] == "prod-stage-hubspot"

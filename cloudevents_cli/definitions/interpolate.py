@@ -17,6 +17,7 @@ from typing import Any
 
 from cloudevents_cli.definitions.loader import MAX_FILE_BYTES, Document, Path_
 from cloudevents_cli.definitions.problems import Problem
+from cloudevents_cli.redact import MASK
 
 _TOKEN = re.compile(r"\$\$\{|\$\{(env|file):([^}]*)\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -57,37 +58,50 @@ def _substitute(text: str, path: Path_, ctx: _Context) -> str:
         line, col = doc.mark(path)
         problems.append(Problem(doc.source, line, col, _dotted(path), "error", code, message, hint))
 
+    shown: list[str] = []  # what each token becomes with the secret values masked, in order
+
+    def secret(value: str) -> str:
+        doc.secrets.add(value)
+        shown.append(MASK)
+        return value
+
+    def plain(value: str) -> str:
+        shown.append(value)
+        return value
+
     def replace(match: re.Match[str]) -> str:
         if match.group(0) == "$${":
-            return "${"
+            return plain("${")
         doc.interpolated.add(path)
         kind, body = match.group(1), match.group(2)
         if kind == "env":
             name, sep, default = body.partition(":-")
             if not _NAME.match(name):
                 problem("bad-variable", f"'{name}' is not a valid environment variable name")
-                return match.group(0)
+                return plain(match.group(0))
             found = env.get(name)
             if found is None or (sep and found == ""):
                 if sep:
-                    return default
+                    return plain(default)  # written in the file: not a secret
                 problem(
                     "unset-variable",
                     f"the environment variable {name} is not set",
                     f"export {name}=... or write ${{env:{name}:-default}}",
                 )
-                return match.group(0)
-            doc.secrets.add(found)
-            return found
+                return plain(match.group(0))
+            return secret(found)
         try:
             content = _read(body, doc.base_dir, ctx.confine)
         except _Unread as err:
             problem(err.code, err.message)
-            return match.group(0)
-        doc.secrets.add(content)
-        return content
+            return plain(match.group(0))
+        return secret(content)
 
-    return _TOKEN.sub(replace, text)
+    result = _TOKEN.sub(replace, text)
+    masked = _TOKEN.sub(lambda _: shown.pop(0), text)
+    if masked != MASK and masked != result:  # secret values inside other text: how to show that text
+        doc.bearing[result] = masked
+    return result
 
 
 def _nonblocking(path: str, flags: int) -> int:

@@ -50,6 +50,9 @@ class Document:
     base_dir: Path = field(default_factory=Path.cwd)
     flag_paths: dict[Path_, str] = field(default_factory=dict)  # paths set by a command-line flag
     secrets: set[str] = field(default_factory=set)  # values that came from ${env:} / ${file:}
+    # a text that holds such a value among other text (`https://h/cb?t=${env:TOK}`) -> the same text with only
+    # those values masked (`https://h/cb?t=********`)
+    bearing: dict[str, str] = field(default_factory=dict)
     interpolated: set[Path_] = field(default_factory=set)  # paths whose value had a ${env:} / ${file:}
     may_interpolate: bool = True  # False when the file has no "${" at all
 

@@ -93,6 +93,7 @@ def _item(
     found = interpolate(doc, environ, confine=confine)
     found += flags.apply(doc, overrides)
     redact.register(*doc.secrets)
+    redact.register_bearing(doc.bearing)
     found += validate(doc)
     data = doc.data
     body = None
