@@ -119,5 +119,20 @@ def _mask(obj: Any, extra: set[str], *, data: bool) -> Any:
     if isinstance(obj, str):
         if obj in extra or obj in _registered:
             return MASK
+        if data and obj[:1] == "{":
+            return _mask_json_text(obj, extra)
         return _bearing.get(obj, obj)
     return obj
+
+
+def _mask_json_text(text: str, extra: set[str]) -> str:
+    """A JSON object held as text in platform data (the poller configuration comes back so): its secrets are
+    masked like those of any mapping. The text is re-encoded only when something in it was masked."""
+    import json
+
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return _bearing.get(text, text)
+    masked = _mask(parsed, extra, data=True)
+    return text if masked == parsed else json.dumps(masked, ensure_ascii=False)

@@ -262,3 +262,24 @@ def test_a_secret_inside_a_longer_value_is_masked_in_place(cli: Any, tmp_path: P
     shown = cli("render", "--show-secrets", str(path), env=env)
     assert "https://hooks.example.com/cb?token=tok-secret-2" in shown.stdout
     assert json.loads(shown.stdout)["name"] == "prod-stage-hubspot"
+
+
+def test_a_secret_inside_the_poller_configuration_text_is_masked(run: Any, tmp_path: Path) -> None:
+    """The platform returns the poller configuration as JSON text: a secret key inside it (an undocumented
+    resource key such as apiKey) is masked there too, in list/get -o json and yaml."""
+    path = tmp_path / "poller.yaml"
+    path.write_text(
+        "name: poller-secret\nelement: hubspotcrm\nconfiguration:\n  event.notification.enabled: true\n"
+        "  event.vendor.type: polling\n  event.notification.callback.url: https://hooks.example.com/cb\n"
+        "  event.poller.configuration:\n    leads:\n      url: /hubs/crm/leads\n      idField: id\n"
+        "      apiKey: poller-api-key-in-clear\n",
+        encoding="utf-8",
+    )
+    assert run("create", str(path)).exit_code == 0
+    for args in (("get", "poller-secret", "-o", "json"), ("list", "-o", "json"), ("list", "-o", "yaml")):
+        res = run(*args)
+        assert res.exit_code == 0, res.stderr
+        assert "poller-api-key-in-clear" not in res.stdout, args
+        assert "/hubs/crm/leads" in res.stdout, args
+    poller = parsed(run("get", "poller-secret", "-o", "json"))["instances"][0]["configuration"]
+    assert json.loads(poller["event.poller.configuration"])["leads"]["apiKey"] == "********"
