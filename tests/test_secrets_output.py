@@ -283,3 +283,17 @@ def test_a_secret_inside_the_poller_configuration_text_is_masked(run: Any, tmp_p
         assert "/hubs/crm/leads" in res.stdout, args
     poller = parsed(run("get", "poller-secret", "-o", "json"))["instances"][0]["configuration"]
     assert json.loads(poller["event.poller.configuration"])["leads"]["apiKey"] == "********"
+
+
+def test_verbose_http_log_masks_the_secret_and_keeps_the_name(run: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("SHORT_PW", "acme")
+    path = tmp_path / "acme.yaml"
+    path.write_text(
+        "name: acme-hubspot\nelement: hubspotcrm\nconfiguration:\n  username: bob\n  password: ${env:SHORT_PW}\n",
+        encoding="utf-8",
+    )
+    res = run("-v", "create", str(path))
+    assert res.exit_code == 0, res.stderr
+    (post,) = [line for line in res.stderr.splitlines() if line.startswith("http: POST")]
+    assert '"name": "acme-hubspot"' in post and '"password": "********"' in post
+    assert '"acme"' not in post

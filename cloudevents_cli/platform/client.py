@@ -182,10 +182,11 @@ class PlatformClient:
         assert self.log is not None
         url = str(self._http.build_request(method, path, params=list(params or ())).url)
         ms = (time.perf_counter() - started) * 1000
-        line = f"http: {method} {url} -> {outcome} in {ms:.0f} ms"
+        # the URL is foreign text (query values); the body is masked by field, so a name is shown as written
+        line = f"http: {method} {redact.scrub(url)} -> {outcome} in {ms:.0f} ms"
         if body is not None:
             line += " body=" + json.dumps(redact.mask(body, extra), ensure_ascii=False, default=str)
-        self.log(redact.scrub(line))
+        self.log(line)
 
     # -- the instances API ----------------------------------------------------------------------------------
     async def create_instance(self, body: dict[str, Any], *, secrets: Iterable[str] = ()) -> dict[str, Any]:
