@@ -71,3 +71,14 @@ def test_readme_links_stay_inside_the_repo() -> None:
         assert not target.startswith(("/", "..")), target
         assert (ROOT / target.split("#")[0]).exists(), target
     assert "shared/" not in readme
+
+
+def test_init_says_which_variables_to_set_and_those_are_enough(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "z.yaml"
+    res = cli("init", "--element", "zendesk", str(path))
+    assert res.exit_code == 0, res.output
+    said = res.stderr.split("next: export ", 1)[1].split(";", 1)[0].split()
+    assert [v.removesuffix("=...") for v in said] == ["ZENDESK_USERNAME", "ZENDESK_PASSWORD", "CE_SIGNATURE_KEY"]
+    env = {v.removesuffix("=..."): "a-value-of-16-chars-or-more" for v in said}
+    assert cli("validate", str(path), env=env).exit_code == 0
+    assert cli("validate", str(path)).exit_code == 3

@@ -30,7 +30,7 @@ def init(
     """Write a commented starter definition, with the schema comment for editors."""
     if polling and webhooks:
         raise UsageError("--polling and --webhooks exclude each other")
-    from cloudevents_cli.definitions.starter import starter
+    from cloudevents_cli.definitions.starter import starter, variables
 
     text = starter(element=element, name=name, webhooks=webhooks, file=str(file) if file else "FILE")
     out = state(ctx).out
@@ -44,7 +44,8 @@ def init(
         write_atomically(file, text)
     except OSError as err:
         raise UsageError(f"cannot write {file}: {err.strerror or err}") from None
-    out.success(f"wrote {file}; next: cloudevents validate {file}")
+    needed = " ".join(f"{name}=..." for name in variables(element))
+    out.success(f"wrote {file}; next: export {needed}; cloudevents validate {file}")
 
 
 @app.command()

@@ -49,9 +49,19 @@ events:
 """
 
 
+def variables(element: str) -> list[str]:
+    """The environment variables the starter of ELEMENT reads."""
+    prefix = _prefix(element)
+    return [f"{prefix}_USERNAME", f"{prefix}_PASSWORD", "CE_SIGNATURE_KEY"]
+
+
+def _prefix(element: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in element.upper())
+
+
 def starter(
     *, element: str = "hubspotcrm", name: str = "my-instance", webhooks: bool = False, file: str = "FILE"
 ) -> str:
-    prefix = "".join(c if c.isalnum() else "_" for c in element.upper())
+    prefix = _prefix(element)
     head = _HEADER.format(schema=SCHEMA_FILE, name=name, element=element, prefix=prefix, file=file)
     return head + (_WEBHOOKS if webhooks else _POLLING)
