@@ -297,3 +297,24 @@ def test_verbose_http_log_masks_the_secret_and_keeps_the_name(run: Any, tmp_path
     (post,) = [line for line in res.stderr.splitlines() if line.startswith("http: POST")]
     assert '"name": "acme-hubspot"' in post and '"password": "********"' in post
     assert '"acme"' not in post
+
+
+def test_problems_never_quote_a_value_from_the_environment(cli: Any, tmp_path: Path) -> None:
+    """Validation messages quote what was written ('America/Denverr' is not a time zone); a value that came
+    from ${env:} is shown masked there, on stderr and in -o json."""
+    path = tmp_path / "quoted.yaml"
+    path.write_text(
+        "name: a\nelement: hubspotcrm\nconfiguration:\n  event.vendor.type: ${env:VT}\nevents:\n  type: polling\n"
+        "  callback_url: https://h.example.com/x\n  resources:\n    c:\n      url: /x\n      id_field: id\n"
+        "      dates:\n        updated_field: u\n        updated_timezone: ${env:TZ1}\n"
+        "        updated_format: ${env:FMT}\n",
+        encoding="utf-8",
+    )
+    env = {"VT": "vendor-from-env", "TZ1": "zone-from-env", "FMT": "yyyy-qq-from-env"}
+    for args in (("validate",), ("validate", "-o", "json"), ("render",)):
+        res = cli(*args, str(path), env=env)
+        assert res.exit_code == 3, res.output
+        assert not any(value in res.output for value in env.values()), (args, res.output)
+    problems = json.loads(cli("validate", "-o", "json", str(path), env=env).stdout)["problems"]
+    assert {"unknown-timezone", "bad-date-format"} <= {p["code"] for p in problems}
+    assert any("'********'" in p["message"] for p in problems if p["code"] == "unknown-timezone")

@@ -20,6 +20,9 @@ class Reporter:
     def add(
         self, severity: Severity, path: Path_, code: str, message: str, hint: str | None = None, *, key: bool = False
     ) -> None:
+        if self.doc.secrets:  # a message may quote a value that came from ${env:} / ${file:}: never show it
+            message = mask_words(message, self.doc.secrets)
+            hint = mask_words(hint, self.doc.secrets) if hint is not None else None
         flag = self._flag(path)
         if flag is not None:
             problem = Problem(flag, None, None, dotted(path), severity, code, message, hint)
@@ -45,6 +48,22 @@ class Reporter:
     @property
     def has_errors(self) -> bool:
         return any(p.severity == "error" for p in self.problems)
+
+
+def mask_words(text: str, secrets: set[str]) -> str:
+    """TEXT with each of SECRETS masked where it stands as a whole word (`'tz-value'`), not inside another word:
+    a signature key `short` leaves "shorter than 16 characters" as it is."""
+    import re
+
+    from cloudevents_cli.redact import MASK
+
+    for secret in sorted(secrets, key=len, reverse=True):
+        if not secret or secret not in text:
+            continue
+        left = r"(?<!\w)" if re.match(r"\w", secret[0]) else ""
+        right = r"(?!\w)" if re.match(r"\w", secret[-1]) else ""
+        text = re.sub(left + re.escape(secret) + right, MASK, text)
+    return text
 
 
 def github_annotation(problem: Problem) -> str:
