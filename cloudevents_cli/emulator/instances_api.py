@@ -52,8 +52,22 @@ def _answer(request: Request, inst: Instance) -> JSONResponse:
     return JSONResponse(responses.instance(inst, fill=emulator_of(request).settings.fill_defaults))
 
 
+def _disabled_token(request: Request) -> Response | None:
+    """403 when the Element token of the Authorization header is a disabled instance's (as the platform does)."""
+    token = _element_token(request)
+    found = emulator_of(request).store.by_token(token) if token is not None else None
+    if found is not None and found.disabled:
+        return responses.error(
+            403, f"instance {found.id} is disabled: enable it with PUT /instances/{found.id}/enabled"
+        )
+    return None
+
+
 def find_instance(request: Request) -> Instance | Response:
     """The instance of the path's `{id}`, or of the Element token when the path names none."""
+    refused = _disabled_token(request)
+    if refused is not None:
+        return refused
     if "id" not in request.path_params:
         return _own_instance(request)
     raw = request.path_params["id"]
@@ -300,6 +314,7 @@ async def patch_configuration(request: Request) -> Response:
 
 
 async def enable(request: Request) -> Response:
+    """`PUT /instances/{id}/enabled` enables, `DELETE` disables (both idempotent); answers the instance."""
     found = find_instance(request)
     if isinstance(found, Response):
         return found
