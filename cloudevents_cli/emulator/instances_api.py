@@ -136,15 +136,7 @@ async def list_instances(request: Request) -> Response:
     query = request.query_params
     try:
         elem = _path_element(request)
-        size_raw = query.get("pageSize", str(defaults.DEFAULT_PAGE_SIZE))
-        try:
-            size = int(size_raw)
-        except ValueError:
-            size = 0
-        if size < 1:
-            raise validation.Invalid("'pageSize' must be a positive integer")
-        token = query.get("nextPage")
-        after = _after(token) if token else 0
+        after, size = _page_query(request)
     except validation.Invalid as err:
         return responses.invalid(err)
     tags = query.getlist("tags[]") + query.getlist("tags")
@@ -323,11 +315,43 @@ async def enable(request: Request) -> Response:
     return _answer(request, updated)
 
 
+def _page_query(request: Request) -> tuple[int, int]:
+    """(after, pageSize) from `pageSize` and `nextPage`, or Invalid."""
+    query = request.query_params
+    try:
+        size = int(query.get("pageSize", str(defaults.DEFAULT_PAGE_SIZE)))
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise validation.Invalid("'pageSize' must be a positive integer")
+    token = query.get("nextPage")
+    return (_after(token) if token else 0), size
+
+
 async def events(request: Request) -> Response:
+    """`GET /instances/{id}/events`: the instance's events, oldest first, paged as `/instances` is."""
     found = find_instance(request)
     if isinstance(found, Response):
         return found
-    return JSONResponse(emulator_of(request).store.deliveries(found.id))
+    try:
+        after, size = _page_query(request)
+    except validation.Invalid as err:
+        return responses.invalid(err)
+    page, more = emulator_of(request).store.delivery_page(found.id, after=after, limit=size)
+    headers = {NEXT_PAGE_HEADER: _token(page[-1]["id"])} if more and page else {}
+    return JSONResponse(page, headers=headers)
+
+
+async def event(request: Request) -> Response:
+    """`GET /instances/events/{eventId}`: one event with its status and every delivery attempt."""
+    refused = _disabled_token(request)
+    if refused is not None:
+        return refused
+    event_id = request.path_params["eventId"]
+    record = emulator_of(request).store.delivery_by_event(event_id)
+    if record is None:
+        return responses.error(404, f"no event with id '{event_id}'")
+    return JSONResponse(record)
 
 
 def _by_method(handlers: dict[str, Endpoint]) -> Endpoint:
@@ -351,6 +375,7 @@ def routes() -> list[Route]:
             methods=["GET", "POST", "PATCH"],
         ),
         Route(base + "/configuration", configuration, methods=["GET"]),  # before /instances/{id}
+        Route(base + "/events/{eventId}", event, methods=["GET"]),
         Route(
             defaults.API_PREFIX + "/elements/{keyOrId}/instances",
             _by_method({"GET": list_instances, "POST": create}),
