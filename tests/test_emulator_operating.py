@@ -176,3 +176,27 @@ def test_the_emulator_command_takes_flavour_and_failure_policy(start_emulator: A
         "flavour": "open-connectors",
         "retrySchedule": [8.0, 64.0, 512.0, 4096.0, 32768.0],
     }
+
+
+def test_five_failed_token_refreshes_disable_an_instance(emulator: InProcessEmulator, callback_receiver: Any) -> None:
+    receiver = callback_receiver()
+    with running(emulator) as c:
+        inst = c.post("/instances", json=webhook_body(receiver.url)).json()
+        own = element_headers(emulator, inst["token"])
+        url = f"{emulator.root_url}/_emulator/instances/{inst['id']}/refresh-failures"
+        shown = c.post(url, json={"count": 4}).json()
+        assert shown == {"instanceId": inst["id"], "refreshFailures": 4, "disabled": False}
+        assert c.get("/instances", headers=own).status_code == 200
+        assert c.post(url, json={"count": 0}).json()["refreshFailures"] == 0  # a refresh worked: start over
+        for expected in range(1, 5):
+            assert c.post(url).json() == {"instanceId": inst["id"], "refreshFailures": expected, "disabled": False}
+        assert c.post(url).json() == {"instanceId": inst["id"], "refreshFailures": 5, "disabled": True}
+        assert c.get(f"/instances/{inst['id']}").json()["disabled"] is True
+        assert c.get("/instances", headers=own).status_code == 403
+        assert trigger(c, emulator.root_url, inst["id"]).status_code == 409
+        c.put(f"/instances/{inst['id']}/enabled")
+        assert c.post(url, json={"count": 4}).json()["disabled"] is False  # enabling started the count over
+        assert c.post(url, json={"count": -1}).status_code == 400
+        assert c.post(url, json={"count": True}).status_code == 400
+        assert c.post(f"{emulator.root_url}/_emulator/instances/999/refresh-failures").status_code == 404
+    assert receiver.hits == 0

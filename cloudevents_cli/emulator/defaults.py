@@ -18,3 +18,4 @@ FAILURE_POLICIES = ("retry", "queue")  # the account's notification.webhook.fail
 POLLING_BATCH = 10
 WEBHOOK_BATCH = 20
 DELIVERY_TIMEOUT = 10.0  # seconds per delivery attempt
+REFRESH_FAILURES_TO_DISABLE = 5  # consecutive failed token refreshes after which the platform disables an instance

@@ -43,6 +43,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
     body TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_id);
+CREATE TABLE IF NOT EXISTS refresh_failures (
+    instance_id INTEGER PRIMARY KEY,
+    count INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS inactive_subscriptions (
     url TEXT PRIMARY KEY
 );
@@ -227,11 +231,28 @@ class Store:
         return self.get(instance_id)
 
     def set_disabled(self, instance_id: int, disabled: bool) -> Instance | None:
-        self._exec(
-            "UPDATE instances SET disabled = ?, updated = ? WHERE id = ?",
-            (int(disabled), now_iso(), instance_id),
-        )
+        with self._lock:
+            self._exec(
+                "UPDATE instances SET disabled = ?, updated = ? WHERE id = ?",
+                (int(disabled), now_iso(), instance_id),
+            )
+            if not disabled:  # enabled again: its token refreshes start from a clean count
+                self._exec("DELETE FROM refresh_failures WHERE instance_id = ?", (instance_id,))
         return self.get(instance_id)
+
+    def refresh_failed(self, instance_id: int, count: int) -> int:
+        """Add `count` consecutive failed token refreshes (0: a refresh worked, the count starts over); the total."""
+        with self._lock:
+            if count == 0:
+                self._exec("DELETE FROM refresh_failures WHERE instance_id = ?", (instance_id,))
+                return 0
+            self._exec(
+                "INSERT INTO refresh_failures (instance_id, count) VALUES (?, ?)"
+                " ON CONFLICT (instance_id) DO UPDATE SET count = count + excluded.count",
+                (instance_id, count),
+            )
+            row = self._one("SELECT count FROM refresh_failures WHERE instance_id = ?", (instance_id,))
+        return int(row[0]) if row else 0
 
     def delete(self, instance_id: int) -> bool:
         with self._lock:
@@ -241,6 +262,7 @@ class Store:
                 self._exec("DELETE FROM attempts WHERE delivery_id = ?", (delivery_id,))
             self._exec("DELETE FROM deliveries WHERE instance_id = ?", (instance_id,))
             self._exec("DELETE FROM configuration_ids WHERE instance_id = ?", (instance_id,))
+            self._exec("DELETE FROM refresh_failures WHERE instance_id = ?", (instance_id,))
             return cur.rowcount > 0
 
     # -- delivery records -----------------------------------------------------------------------------------
