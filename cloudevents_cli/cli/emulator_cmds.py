@@ -30,6 +30,12 @@ def _positive(value: float) -> float:
     return value
 
 
+def _choice(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"must be one of {', '.join(allowed)}")
+    return value
+
+
 @app.command()
 def emulator(
     ctx: typer.Context,
@@ -86,6 +92,26 @@ def emulator(
             help="Answer every configuration key of the element, with its default or null (as the platform does).",
         ),
     ] = True,
+    flavour: Annotated[
+        str,
+        typer.Option(
+            "--flavour",
+            metavar="FLAVOUR",
+            callback=lambda v: _choice(v, tuple(defaults.FLAVOURS)),
+            help="Retry schedule of failed deliveries: cloud-elements (9 retries at 2^(2x) s)"
+            " or open-connectors (5 retries at 2^(3x) s), in emulator seconds.",
+        ),
+    ] = defaults.DEFAULT_FLAVOUR,
+    failure_policy: Annotated[
+        str,
+        typer.Option(
+            "--failure-policy",
+            metavar="POLICY",
+            callback=lambda v: _choice(v, defaults.FAILURE_POLICIES),
+            help="When retries run out: retry (the delivery fails) or queue (the callback URL's later events"
+            " are queued until released).",
+        ),
+    ] = "retry",
 ) -> None:
     """Run the local platform emulator (instances API, event delivery, faults).
 
@@ -106,6 +132,8 @@ def emulator(
         rate_limit=rate_limit,
         seed=seed,
         fill_defaults=fill_defaults,
+        flavour=flavour,
+        failure_policy=failure_policy,
     )
     demo = user_secret == _DEFAULT_USER and org_secret == _DEFAULT_ORG
 

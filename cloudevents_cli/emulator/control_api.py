@@ -5,6 +5,11 @@
   events now, as the vendor's webhook would (batches of 20), or as a poll would for a polling instance
   (batches of 10).
 - `POST /_emulator/instances/{id}/poll` `{"count"}`: runs one poll of a polling instance now.
+- `POST /_emulator/instances/{id}/refresh-failures` `{"count": n}`: n more consecutive failed token refreshes
+  (0: a refresh worked); at 5 the instance is disabled, as the platform does. Answers
+  `{"instanceId", "refreshFailures", "disabled"}`; enabling the instance starts the count over.
+- `GET|PUT /_emulator/settings` `{"failurePolicy": "retry"|"queue"}`: the account's webhook failure policy;
+  answers `{"failurePolicy", "flavour", "retrySchedule"}` (the waits before each retry, in real seconds).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from starlette.routing import Route
 
 from cloudevents_cli import __version__
 from cloudevents_cli.emulator import catalog, changes, defaults, responses, validation
-from cloudevents_cli.emulator.delivery import Batch
+from cloudevents_cli.emulator.delivery import Batch, schedule
 from cloudevents_cli.emulator.instances_api import emulator_of, find_instance, json_body
 from cloudevents_cli.emulator.store import Instance
 
@@ -112,10 +117,53 @@ async def poll(request: Request) -> Response:
     return JSONResponse({"instanceId": found.id, "method": method, "events": total, "batches": summaries})
 
 
+async def refresh_failures(request: Request) -> Response:
+    found = find_instance(request)
+    if isinstance(found, Response):
+        return found
+    try:
+        body = await json_body(request)
+        count = validation.as_object(body if body is not None else {}).get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_COUNT:
+            raise validation.Invalid(f"'count' must be an integer from 0 to {MAX_COUNT}")
+    except validation.Invalid as err:
+        return responses.invalid(err)
+    store = emulator_of(request).store
+    total = store.refresh_failed(found.id, count)
+    disabled = found.disabled
+    if total >= defaults.REFRESH_FAILURES_TO_DISABLE and not disabled:
+        disabled = True
+        store.set_disabled(found.id, True)
+    return JSONResponse({"instanceId": found.id, "refreshFailures": total, "disabled": disabled})
+
+
+def _settings(emu: Any) -> dict[str, Any]:
+    return {
+        "failurePolicy": emu.settings.failure_policy,
+        "flavour": emu.settings.flavour,
+        "retrySchedule": schedule(emu.settings.flavour, emu.settings.time_scale),
+    }
+
+
+async def settings(request: Request) -> Response:
+    emu = emulator_of(request)
+    if request.method == "PUT":
+        try:
+            policy = validation.as_object(await json_body(request)).get("failurePolicy")
+            if policy not in defaults.FAILURE_POLICIES:
+                raise validation.Invalid(f"'failurePolicy' must be one of {', '.join(defaults.FAILURE_POLICIES)}")
+        except validation.Invalid as err:
+            return responses.invalid(err)
+        emu.settings.failure_policy = policy
+    return JSONResponse(_settings(emu))
+
+
 def routes() -> list[Route]:
     base = defaults.EMULATOR_PREFIX
     return [
         Route(base + "/info", info, methods=["GET"]),
         Route(base + "/instances/{id}/events", trigger, methods=["POST"]),
         Route(base + "/instances/{id}/poll", poll, methods=["POST"]),
+        Route(base + "/instances/{id}/refresh-failures", refresh_failures, methods=["POST"]),
+        Route(base + "/settings", settings, methods=["GET", "PUT"]),
     ]

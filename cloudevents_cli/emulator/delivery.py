@@ -1,4 +1,9 @@
-"""Event delivery to callback URLs: batches, signature, retries (2^(2x) schedule), every attempt recorded."""
+"""Event delivery to callback URLs: batches, signature, retries on the flavour's schedule, every attempt recorded.
+
+Record statuses: PENDING (not tried yet), NOTIFIED, RETRYING, FAILED (retries ran out, policy `retry`), QUEUED
+(retries ran out, or the URL's subscription is inactive, policy `queue`), CANCELLED (the instance was disabled
+or deleted, or its events turned off, while retries were due: its events are dropped, not kept).
+"""
 
 from __future__ import annotations
 
@@ -29,9 +34,15 @@ def chunk(items: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def retry_wait(attempt: int, time_scale: float) -> float:
-    """Real seconds to wait after failed attempt `attempt` (1-based): 2^(2x) emulator seconds."""
-    return float(2 ** (2 * attempt)) * time_scale
+def retry_wait(retry: int, time_scale: float, k: int = 2) -> float:
+    """Real seconds before retry `retry` (1-based): 2^(k*retry) emulator seconds."""
+    return float(2 ** (k * retry)) * time_scale
+
+
+def schedule(flavour: str, time_scale: float = 1.0) -> list[float]:
+    """The real-seconds wait before each retry of the flavour, in order."""
+    retries, k = defaults.FLAVOURS[flavour]
+    return [retry_wait(x, time_scale, k) for x in range(1, retries + 1)]
 
 
 def can_deliver(instance: Instance | None) -> bool:
@@ -66,49 +77,91 @@ class Deliverer:
     ) -> list[dict[str, Any]]:
         """Record and send every batch. With `wait`, the first attempts are made before returning."""
         summaries: list[dict[str, Any]] = []
+        url = instance.configuration.get(validation.CALLBACK_URL, "")
         for batch in batches:
             event_id = str(uuid.uuid4())
             webhook_id = str(uuid.uuid4())
-            delivery_id = self.store.add_delivery(
-                instance.id, webhook_id=webhook_id, event_id=event_id, method=method, events=batch.events
-            )
             body = self.body(instance, event_id, batch)
+            queued = not self.store.subscription_active(url)
+            delivery_id = self.store.add_delivery(
+                instance.id,
+                webhook_id=webhook_id,
+                event_id=event_id,
+                method=method,
+                events=batch.events,
+                url=url,
+                body=body,
+                status="QUEUED" if queued else "PENDING",
+            )
             summary = {
                 "id": delivery_id,
                 "eventId": event_id,
                 "webhookId": webhook_id,
                 "count": len(batch.events),
+                "status": "queued" if queued else "pending",
+                "attempts": 0,
+                "statusCode": None,
+                "error": None,
             }
+            if queued:
+                summaries.append(summary)
+                continue
             if wait:
                 ok, status, error = await self._attempt(instance, delivery_id, webhook_id, body, 1)
-                state = "delivered" if ok else "retrying"
-                summary.update(status=state, attempts=1, statusCode=status, error=error)
-                if not ok:
-                    self._spawn(self._retry(instance.id, delivery_id, webhook_id, body, 2))
+                state = self._settle(delivery_id, url, ok, 0)
+                summary.update(status="delivered" if ok else state.lower(), attempts=1, statusCode=status, error=error)
+                if state == "RETRYING":
+                    self._spawn(self._run(instance.id, delivery_id, url, tried=1))
             else:
-                summary.update(status="pending", attempts=0, statusCode=None, error=None)
-                self._spawn(self._retry(instance.id, delivery_id, webhook_id, body, 1))
+                self._spawn(self._run(instance.id, delivery_id, url, tried=0))
             summaries.append(summary)
         return summaries
+
+    def release(self, url: str | None) -> list[dict[str, Any]]:
+        """Send every queued delivery (of one callback URL, or all) again, each once, as a new round of retries."""
+        claimed = self.store.release(url)
+        for record in claimed:
+            self._spawn(self._run(record["instanceId"], record["id"], record["callbackUrl"], tried=0))
+        return claimed
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _retry(self, instance_id: int, delivery_id: int, webhook_id: str, body: bytes, first: int) -> None:
-        attempt = first
-        while attempt <= defaults.MAX_ATTEMPTS:
-            if attempt > 1:
-                await asyncio.sleep(retry_wait(attempt - 1, self.settings.time_scale))
+    def _settle(self, delivery_id: int, url: str, ok: bool, retry: int) -> str:
+        """Record the status after try `retry` (0: the first attempt) and return it."""
+        retries, _ = defaults.FLAVOURS[self.settings.flavour]
+        if ok:
+            status = "NOTIFIED"
+        elif retry < retries:
+            status = "RETRYING"
+        elif self.settings.failure_policy == "queue":
+            self.store.deactivate_subscription(url)
+            status = "QUEUED"
+        else:
+            status = "FAILED"
+        self.store.set_delivery_status(delivery_id, status)
+        return status
+
+    async def _run(self, instance_id: int, delivery_id: int, url: str, *, tried: int) -> None:
+        """Attempts until one succeeds or the retries run out; `tried`: attempts already made in this round."""
+        _, k = defaults.FLAVOURS[self.settings.flavour]
+        webhook_id, body = self.store.delivery_body(delivery_id)
+        number = self.store.attempt_count(delivery_id)  # attempt numbers go on across releases
+        retry = tried
+        while True:
+            if retry > 0:
+                await asyncio.sleep(retry_wait(retry, self.settings.time_scale, k))
             instance = self.store.get(instance_id)
             if instance is None or not can_deliver(instance):
-                self.store.set_delivery_status(delivery_id, "cancelled")
+                self.store.set_delivery_status(delivery_id, "CANCELLED")
                 return
-            ok, _, _ = await self._attempt(instance, delivery_id, webhook_id, body, attempt)
-            if ok:
+            number += 1
+            ok, _, _ = await self._attempt(instance, delivery_id, webhook_id, body, number)
+            if self._settle(delivery_id, url, ok, retry) != "RETRYING":
                 return
-            attempt += 1
+            retry += 1
 
     async def _attempt(
         self, instance: Instance, delivery_id: int, webhook_id: str, body: bytes, attempt: int
@@ -133,15 +186,8 @@ class Deliverer:
             status = response.status_code
         except httpx.HTTPError as err:
             error = type(err).__name__
-        ok = status is not None and 200 <= status < 300
         self.store.add_attempt(delivery_id, attempt, status_code=status, error=error)
-        if ok:
-            self.store.set_delivery_status(delivery_id, "delivered")
-        elif attempt >= defaults.MAX_ATTEMPTS:
-            self.store.set_delivery_status(delivery_id, "failed")
-        else:
-            self.store.set_delivery_status(delivery_id, "retrying")
-        return ok, status, error
+        return status is not None and 200 <= status < 300, status, error
 
     async def close(self) -> None:
         for task in list(self._tasks):

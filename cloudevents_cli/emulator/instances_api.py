@@ -52,8 +52,22 @@ def _answer(request: Request, inst: Instance) -> JSONResponse:
     return JSONResponse(responses.instance(inst, fill=emulator_of(request).settings.fill_defaults))
 
 
+def _disabled_token(request: Request) -> Response | None:
+    """403 when the Element token of the Authorization header is a disabled instance's (as the platform does)."""
+    token = _element_token(request)
+    found = emulator_of(request).store.by_token(token) if token is not None else None
+    if found is not None and found.disabled:
+        return responses.error(
+            403, f"instance {found.id} is disabled: enable it with PUT /instances/{found.id}/enabled"
+        )
+    return None
+
+
 def find_instance(request: Request) -> Instance | Response:
     """The instance of the path's `{id}`, or of the Element token when the path names none."""
+    refused = _disabled_token(request)
+    if refused is not None:
+        return refused
     if "id" not in request.path_params:
         return _own_instance(request)
     raw = request.path_params["id"]
@@ -122,15 +136,7 @@ async def list_instances(request: Request) -> Response:
     query = request.query_params
     try:
         elem = _path_element(request)
-        size_raw = query.get("pageSize", str(defaults.DEFAULT_PAGE_SIZE))
-        try:
-            size = int(size_raw)
-        except ValueError:
-            size = 0
-        if size < 1:
-            raise validation.Invalid("'pageSize' must be a positive integer")
-        token = query.get("nextPage")
-        after = _after(token) if token else 0
+        after, size = _page_query(request)
     except validation.Invalid as err:
         return responses.invalid(err)
     tags = query.getlist("tags[]") + query.getlist("tags")
@@ -300,6 +306,7 @@ async def patch_configuration(request: Request) -> Response:
 
 
 async def enable(request: Request) -> Response:
+    """`PUT /instances/{id}/enabled` enables, `DELETE` disables (both idempotent); answers the instance."""
     found = find_instance(request)
     if isinstance(found, Response):
         return found
@@ -308,11 +315,43 @@ async def enable(request: Request) -> Response:
     return _answer(request, updated)
 
 
+def _page_query(request: Request) -> tuple[int, int]:
+    """(after, pageSize) from `pageSize` and `nextPage`, or Invalid."""
+    query = request.query_params
+    try:
+        size = int(query.get("pageSize", str(defaults.DEFAULT_PAGE_SIZE)))
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise validation.Invalid("'pageSize' must be a positive integer")
+    token = query.get("nextPage")
+    return (_after(token) if token else 0), size
+
+
 async def events(request: Request) -> Response:
+    """`GET /instances/{id}/events`: the instance's events, oldest first, paged as `/instances` is."""
     found = find_instance(request)
     if isinstance(found, Response):
         return found
-    return JSONResponse(emulator_of(request).store.deliveries(found.id))
+    try:
+        after, size = _page_query(request)
+    except validation.Invalid as err:
+        return responses.invalid(err)
+    page, more = emulator_of(request).store.delivery_page(found.id, after=after, limit=size)
+    headers = {NEXT_PAGE_HEADER: _token(page[-1]["id"])} if more and page else {}
+    return JSONResponse(page, headers=headers)
+
+
+async def event(request: Request) -> Response:
+    """`GET /instances/events/{eventId}`: one event with its status and every delivery attempt."""
+    refused = _disabled_token(request)
+    if refused is not None:
+        return refused
+    event_id = request.path_params["eventId"]
+    record = emulator_of(request).store.delivery_by_event(event_id)
+    if record is None:
+        return responses.error(404, f"no event with id '{event_id}'")
+    return JSONResponse(record)
 
 
 def _by_method(handlers: dict[str, Endpoint]) -> Endpoint:
@@ -336,6 +375,7 @@ def routes() -> list[Route]:
             methods=["GET", "POST", "PATCH"],
         ),
         Route(base + "/configuration", configuration, methods=["GET"]),  # before /instances/{id}
+        Route(base + "/events/{eventId}", event, methods=["GET"]),
         Route(
             defaults.API_PREFIX + "/elements/{keyOrId}/instances",
             _by_method({"GET": list_instances, "POST": create}),

@@ -22,6 +22,10 @@ class Settings:
     # Answer every configuration key of the element with its default or null, as the platform does
     # (`--no-fill-defaults`: only the keys stored).
     fill_defaults: bool = True
+    flavour: str = defaults.DEFAULT_FLAVOUR  # a key of defaults.FLAVOURS: the retry schedule
+    # When a delivery's retries run out: "retry" marks it FAILED; "queue" deactivates the callback URL's
+    # subscription and queues it and every later event for that URL until released.
+    failure_policy: str = "retry"
 
     @property
     def time_scale(self) -> float:

@@ -38,7 +38,17 @@ CREATE TABLE IF NOT EXISTS deliveries (
     method TEXT NOT NULL,
     events TEXT NOT NULL,
     status TEXT NOT NULL,
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    url TEXT NOT NULL DEFAULT '',
+    body TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_id);
+CREATE TABLE IF NOT EXISTS refresh_failures (
+    instance_id INTEGER PRIMARY KEY,
+    count INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inactive_subscriptions (
+    url TEXT PRIMARY KEY
 );
 CREATE TABLE IF NOT EXISTS attempts (
     delivery_id INTEGER NOT NULL,
@@ -98,6 +108,10 @@ class Store:
         columns = {r["name"] for r in self._db.execute("PRAGMA table_info(instances)")}
         if "external_authentication" not in columns:  # a --db file written by an older emulator
             self._db.execute("ALTER TABLE instances ADD COLUMN external_authentication TEXT NOT NULL DEFAULT 'none'")
+        delivery_columns = {r["name"] for r in self._db.execute("PRAGMA table_info(deliveries)")}
+        for column in ("url", "body"):
+            if column not in delivery_columns:
+                self._db.execute(f"ALTER TABLE deliveries ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         with self._lock:
@@ -217,11 +231,28 @@ class Store:
         return self.get(instance_id)
 
     def set_disabled(self, instance_id: int, disabled: bool) -> Instance | None:
-        self._exec(
-            "UPDATE instances SET disabled = ?, updated = ? WHERE id = ?",
-            (int(disabled), now_iso(), instance_id),
-        )
+        with self._lock:
+            self._exec(
+                "UPDATE instances SET disabled = ?, updated = ? WHERE id = ?",
+                (int(disabled), now_iso(), instance_id),
+            )
+            if not disabled:  # enabled again: its token refreshes start from a clean count
+                self._exec("DELETE FROM refresh_failures WHERE instance_id = ?", (instance_id,))
         return self.get(instance_id)
+
+    def refresh_failed(self, instance_id: int, count: int) -> int:
+        """Add `count` consecutive failed token refreshes (0: a refresh worked, the count starts over); the total."""
+        with self._lock:
+            if count == 0:
+                self._exec("DELETE FROM refresh_failures WHERE instance_id = ?", (instance_id,))
+                return 0
+            self._exec(
+                "INSERT INTO refresh_failures (instance_id, count) VALUES (?, ?)"
+                " ON CONFLICT (instance_id) DO UPDATE SET count = count + excluded.count",
+                (instance_id, count),
+            )
+            row = self._one("SELECT count FROM refresh_failures WHERE instance_id = ?", (instance_id,))
+        return int(row[0]) if row else 0
 
     def delete(self, instance_id: int) -> bool:
         with self._lock:
@@ -231,16 +262,26 @@ class Store:
                 self._exec("DELETE FROM attempts WHERE delivery_id = ?", (delivery_id,))
             self._exec("DELETE FROM deliveries WHERE instance_id = ?", (instance_id,))
             self._exec("DELETE FROM configuration_ids WHERE instance_id = ?", (instance_id,))
+            self._exec("DELETE FROM refresh_failures WHERE instance_id = ?", (instance_id,))
             return cur.rowcount > 0
 
     # -- delivery records -----------------------------------------------------------------------------------
     def add_delivery(
-        self, instance_id: int, *, webhook_id: str, event_id: str, method: str, events: list[dict[str, Any]]
+        self,
+        instance_id: int,
+        *,
+        webhook_id: str,
+        event_id: str,
+        method: str,
+        events: list[dict[str, Any]],
+        url: str,
+        body: bytes,
+        status: str,
     ) -> int:
         cur = self._exec(
-            "INSERT INTO deliveries (instance_id, webhook_id, event_id, method, events, status, created)"
-            " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-            (instance_id, webhook_id, event_id, method, json.dumps(events), now_iso()),
+            "INSERT INTO deliveries (instance_id, webhook_id, event_id, method, events, status, created, url, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (instance_id, webhook_id, event_id, method, json.dumps(events), status, now_iso(), url, body.decode()),
         )
         assert cur.lastrowid is not None
         return cur.lastrowid
@@ -251,33 +292,72 @@ class Store:
             (delivery_id, attempt, status_code, error, now_iso()),
         )
 
+    def attempt_count(self, delivery_id: int) -> int:
+        row = self._one("SELECT COUNT(*) FROM attempts WHERE delivery_id = ?", (delivery_id,))
+        return int(row[0]) if row else 0
+
     def set_delivery_status(self, delivery_id: int, status: str) -> None:
         self._exec("UPDATE deliveries SET status = ? WHERE id = ?", (status, delivery_id))
 
-    def deliveries(self, instance_id: int) -> list[dict[str, Any]]:
-        """Delivery records of an instance, oldest first, each with its attempts."""
-        out: list[dict[str, Any]] = []
-        for row in self._rows("SELECT * FROM deliveries WHERE instance_id = ? ORDER BY id", (instance_id,)):
-            attempts = [
-                {
-                    "attempt": a["attempt"],
-                    "statusCode": a["status_code"],
-                    "error": a["error"],
-                    "date": a["at"],
-                }
-                for a in self._rows("SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt", (row["id"],))
-            ]
-            out.append(
-                {
-                    "id": row["id"],
-                    "instanceId": row["instance_id"],
-                    "eventId": row["event_id"],
-                    "webhookId": row["webhook_id"],
-                    "method": row["method"],
-                    "status": row["status"],
-                    "createdDate": row["created"],
-                    "events": json.loads(row["events"]),
-                    "attempts": attempts,
-                }
-            )
-        return out
+    def _delivery(self, row: sqlite3.Row) -> dict[str, Any]:
+        attempts = [
+            {"attempt": a["attempt"], "statusCode": a["status_code"], "error": a["error"], "date": a["at"]}
+            for a in self._rows("SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt", (row["id"],))
+        ]
+        return {
+            "id": row["id"],
+            "instanceId": row["instance_id"],
+            "eventId": row["event_id"],
+            "webhookId": row["webhook_id"],
+            "method": row["method"],
+            "status": row["status"],
+            "createdDate": row["created"],
+            "callbackUrl": row["url"],
+            "events": json.loads(row["events"]),
+            "attempts": attempts,
+        }
+
+    def delivery_page(self, instance_id: int, *, after: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """An instance's delivery records with id > after, oldest first, at most `limit`, and whether more follow."""
+        rows = self._rows(
+            "SELECT * FROM deliveries WHERE instance_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (instance_id, after, limit + 1),
+        )
+        return [self._delivery(r) for r in rows[:limit]], len(rows) > limit
+
+    def delivery_by_event(self, event_id: str) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM deliveries WHERE event_id = ?", (event_id,))
+        return self._delivery(row) if row else None
+
+    def delivery_body(self, delivery_id: int) -> tuple[str, bytes]:
+        """The webhook id and the exact body of a delivery (a release sends the same bytes again)."""
+        row = self._one("SELECT webhook_id, body FROM deliveries WHERE id = ?", (delivery_id,))
+        assert row is not None
+        return row["webhook_id"], row["body"].encode()
+
+    # -- subscriptions (a callback URL) and their queue -----------------------------------------------------
+    def subscription_active(self, url: str) -> bool:
+        return self._one("SELECT 1 FROM inactive_subscriptions WHERE url = ?", (url,)) is None
+
+    def deactivate_subscription(self, url: str) -> None:
+        self._exec("INSERT OR IGNORE INTO inactive_subscriptions (url) VALUES (?)", (url,))
+
+    def queued(self, url: str | None) -> list[dict[str, Any]]:
+        """Queued deliveries, oldest first, of one callback URL or of all."""
+        if url is None:
+            rows = self._rows("SELECT * FROM deliveries WHERE status = 'QUEUED' ORDER BY id")
+        else:
+            rows = self._rows("SELECT * FROM deliveries WHERE status = 'QUEUED' AND url = ? ORDER BY id", (url,))
+        return [self._delivery(r) for r in rows]
+
+    def release(self, url: str | None) -> list[dict[str, Any]]:
+        """Claim the queued deliveries (each once: they become PENDING) and reactivate their subscriptions."""
+        with self._lock:
+            claimed = self.queued(url)
+            for record in claimed:
+                self.set_delivery_status(record["id"], "PENDING")
+            if url is None:
+                self._exec("DELETE FROM inactive_subscriptions")
+            else:
+                self._exec("DELETE FROM inactive_subscriptions WHERE url = ?", (url,))
+        return claimed
