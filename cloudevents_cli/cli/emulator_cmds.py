@@ -208,4 +208,8 @@ def _show(out: Any, result: dict[str, Any]) -> None:
     batches = result.get("batches", [])
     pending = [b for b in batches if b.get("status") not in ("delivered", "pending")]
     if pending:
-        out.warn(f"{len(pending)} batch(es) not delivered yet; the emulator retries them (see its events list)")
+        states = ", ".join(sorted({str(b.get("status")) for b in pending}))
+        out.warn(
+            f"{len(pending)} batch(es) not delivered yet ({states}): the emulator retries them, or queues them "
+            "under --failure-policy queue (see GET /instances/{id}/events)"
+        )
