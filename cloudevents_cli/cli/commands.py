@@ -35,6 +35,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "misc_cmds",
         "Print the JSON Schema of the definition format (for yaml-language-server and check-jsonschema).",
     ),
+    "events": ("events_history_cmds", "An instance's event history and delivery attempts; turn events on or off."),
+    "enable": ("switch_cmds", "Enable instances (PUT /instances/{id}/enabled); unchanged where already enabled."),
+    "disable": (
+        "switch_cmds",
+        "Disable instances (DELETE /instances/{id}/enabled): the platform refuses their calls with 403.",
+    ),
     "listen": ("events_cmds", "Receive event callbacks locally, verify their signatures, and print each event."),
     "verify": ("events_cmds", "Check a callback body against its signature header value."),
     "trigger": (

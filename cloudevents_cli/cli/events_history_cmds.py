@@ -1,0 +1,153 @@
+"""`cloudevents events list|show|on|off`: an instance's event history, one event with its delivery attempts, and
+the events switch (PATCH `event.notification.enabled`).
+
+`events INSTANCE` is short for `events list INSTANCE`: when the first word after `events` is not one of its
+subcommands, `list` is put in front (an instance named like a subcommand needs the long form)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from cloudevents_cli.cli.app import command_group, state
+from cloudevents_cli.cli.common import OutputOpt
+from cloudevents_cli.cli.connect import connection, with_client
+from cloudevents_cli.cli.switch_cmds import RefsArg, TagOpt, switch_batch
+from cloudevents_cli.errors import UsageError
+from cloudevents_cli.output import Output
+
+MAX_OBJECTS_SHOWN = 3
+
+
+class EventsGroup(TyperGroup):
+    """The `events` group, where `events INSTANCE ...` means `events list INSTANCE ...`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+app = command_group()  # this module's commands; cli.app.Group loads them when they run
+events_app = command_group(
+    cls=EventsGroup,
+    name="events",
+    help="An instance's event history and delivery attempts; turn events on or off.\n\n"
+    "`events INSTANCE` is short for `events list INSTANCE`.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(events_app, name="events")
+
+
+# -- list / show --------------------------------------------------------------------------------------------
+def _objects(record: dict[str, Any]) -> str:
+    items = [e for e in record.get("events") or [] if isinstance(e, dict)]
+    shown = [f"{e.get('objectType')}/{e.get('objectId')}" for e in items[:MAX_OBJECTS_SHOWN]]
+    more = len(items) - len(shown)
+    return ", ".join(shown) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _attempts(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for a in record.get("attempts") or [] if isinstance(a, dict)]
+
+
+def _row(record: dict[str, Any]) -> list[Any]:
+    attempts = _attempts(record)
+    last = attempts[-1].get("statusCode") if attempts else None
+    return [
+        record.get("eventId"),
+        record.get("createdDate"),
+        record.get("status"),
+        len(attempts),
+        last,
+        _objects(record),
+    ]
+
+
+COLUMNS = ["event id", "date", "status", "attempts", "last HTTP", "objects"]
+
+
+def _event_ids(doc: dict[str, Any]) -> list[Any]:
+    return [e.get("eventId") for e in doc["events"]]
+
+
+@events_app.command("list")
+def list_(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="ID|NAME", help="Instance id or name.")],
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="ISO-DATE", help="Only events recorded at or after this time.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", metavar="N", min=1, help="Only the N most recent matching events.")
+    ] = None,
+    object_type: Annotated[
+        str | None, typer.Option("--object-type", metavar="TYPE", help="Only events about this object type.")
+    ] = None,
+    event_type: Annotated[
+        str | None, typer.Option("--event-type", metavar="TYPE", help="Only events of this type (CREATED...).")
+    ] = None,
+    output: OutputOpt = None,
+) -> None:
+    """An instance's events, oldest first: id, date, delivery status, attempts, last HTTP status, objects."""
+    st = state(ctx)
+    out = st.output_for(output)
+    from cloudevents_cli.platform.event_history import EventFilter, event_history, parse_since
+
+    where = EventFilter(parse_since(since) if since else None, object_type, event_type)
+    conn = connection(st)
+
+    async def go(client: Any) -> list[dict[str, Any]]:
+        instance = await client.resolve(ref)
+        return await event_history(client, instance["id"], where=where, limit=limit)
+
+    events = with_client(st, conn, go)
+
+    def table(doc: dict[str, Any]) -> None:
+        out.table(COLUMNS, [_row(e) for e in doc["events"]])
+        out.info(f"{len(events)} event{'s' if len(events) != 1 else ''}")
+
+    out.emit({"events": events}, table=table, ids=_event_ids)
+
+
+@events_app.command()
+def show(
+    ctx: typer.Context,
+    event_id: Annotated[str, typer.Argument(metavar="EVENT_ID", help="The event id (from events list).")],
+    output: OutputOpt = None,
+) -> None:
+    """One event with its status and every delivery attempt (time, HTTP status, error)."""
+    st = state(ctx)
+    out = st.output_for(output)
+    if not event_id.strip():
+        raise UsageError("EVENT_ID is empty")
+    conn = connection(st)
+    from cloudevents_cli.platform.event_history import get_event
+
+    record = with_client(st, conn, lambda c: get_event(c, event_id))
+    out.emit({"events": [record]}, table=lambda doc: _event_table(out, doc["events"][0]), ids=_event_ids)
+
+
+def _event_table(out: Output, record: dict[str, Any]) -> None:
+    fields = ["eventId", "instanceId", "status", "createdDate", "callbackUrl", "webhookId", "method"]
+    rows = [[f, record.get(f)] for f in fields if f in record]
+    rows.append(["objects", _objects(record)])
+    out.table(["field", "value"], rows)
+    attempts = [[a.get("attempt"), a.get("date"), a.get("statusCode"), a.get("error")] for a in _attempts(record)]
+    out.table(["attempt", "time", "HTTP status", "error"], attempts, title="attempts")
+
+
+# -- on / off -----------------------------------------------------------------------------------------------
+@events_app.command()
+def on(ctx: typer.Context, refs: RefsArg = None, tag: TagOpt = None, output: OutputOpt = None) -> None:
+    """Turn events on (PATCH event.notification.enabled: true); unchanged where already on."""
+    switch_batch(state(ctx), refs or [], tag or [], "events", True, output)
+
+
+@events_app.command()
+def off(ctx: typer.Context, refs: RefsArg = None, tag: TagOpt = None, output: OutputOpt = None) -> None:
+    """Turn events off (PATCH event.notification.enabled: false); unchanged where already off."""
+    switch_batch(state(ctx), refs or [], tag or [], "events", False, output)
