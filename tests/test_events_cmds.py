@@ -279,3 +279,49 @@ def test_events_on_off_patch_only_the_switch(
     assert [s.body for s in wire.writes()] == [{"configuration": {"event.notification.enabled": True}}] * 2
     with emulator.sync_client() as c:
         assert all(c.get(f"/instances/{i}").json()["eventsEnabled"] is True for i in (a, b))
+
+
+def test_events_shortcut_takes_options_before_the_instance(
+    cli: Any, emulator: InProcessEmulator, opts: list[str]
+) -> None:
+    inst = make(emulator, "shop")
+    old = record(emulator, inst, created="2026-01-01T10:00:00Z")
+    new = record(emulator, inst)
+    res = cli(*opts, "events", "--since", "2026-02-01", "shop", "-o", "id")
+    assert res.exit_code == 0 and res.stdout.split() == [new] and old not in res.stdout
+    res = cli(*opts, "events", "shwo", "x")  # a mistyped subcommand reads as an instance name: one usage line
+    assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_events_of_triggered_deliveries_equal_the_emulators_records(
+    cli: Any, emulator: InProcessEmulator, opts: list[str], callback_receiver: Any
+) -> None:
+    receiver = callback_receiver()
+    conf = {"event.notification.enabled": True, "event.vendor.type": "webhooks"}
+    body = {"element": {"key": "shopify"}, "name": "shop", "configuration": conf}
+    body["configuration"]["event.notification.callback.url"] = receiver.url
+    with emulator.sync_client() as c:
+        inst = c.post("/instances", json=body).json()["id"]
+        trigger = f"{emulator.root_url}/_emulator/instances/{inst}/events"
+        sent = c.post(trigger, json={"count": 45, "objectType": "orders"}).json()["batches"]
+        sent += c.post(trigger, json={"count": 3, "objectType": "customers"}).json()["batches"]
+    everything = run_json(cli, opts, "events", "list", "shop")["events"]
+    assert everything == history(emulator, inst) and [e["eventId"] for e in everything] == [b["eventId"] for b in sent]
+    assert all(e["status"] == "NOTIFIED" and len(e["attempts"]) == 1 for e in everything)
+    customers = run_json(cli, opts, "events", "list", "shop", "--object-type", "customers")["events"]
+    assert customers == everything[-1:] and receiver.hits == 4
+
+
+def test_a_repeated_page_token_stops_the_listing(cli: Any) -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if request.url.path.endswith("/instances/7"):
+            return httpx.Response(200, json={"id": 7, "name": "shop"})
+        return httpx.Response(200, json=[{"eventId": "e"}], headers={"elements-next-page-token": "same"})
+
+    cli.seams.transport = httpx.MockTransport(handler)
+    base = ["--base-url", "http://127.0.0.1:9/elements/api-v2", "--user-secret", "u-1", "--org-secret", "o-1"]
+    res = cli(*base, "events", "7")
+    assert res.exit_code == 6 and "repeated a page token" in res.stderr and len(calls) == 3
