@@ -157,7 +157,7 @@ async def find_targets(client: PlatformClient, refs: Sequence[str], tags: Sequen
         except CloudEventsError as err:
             return Target(ref, error=err)
 
-    targets = await run_ordered(refs, one, not_run=lambda ref: Target(ref))
+    targets = await run_ordered(refs, one, not_run=lambda ref: Target(ref, error=CloudEventsError("not run")))
     if tags:
         label = "--tag " + ",".join(tags)
         targets += [Target(label, inst) for inst in await list_filtered(client, tags=tags)]
@@ -182,9 +182,9 @@ async def switch(client: PlatformClient, targets: Sequence[Target], what: str, o
 
     async def one(target: Target) -> Result:
         inst = target.instance
-        if inst is None:
-            err = target.error or CloudEventsError("not run: interrupted", code="not-run")
-            return _result(target, "failed" if target.error else "not-run", error=err, http_status=status_of(err))
+        if inst is None:  # its ID|NAME did not resolve
+            assert target.error is not None
+            return _result(target, "failed", error=target.error, http_status=status_of(target.error))
         path = f"/instances/{quote(str(inst.get('id')), safe='')}"
         if what == "enabled":
             before = not is_disabled(inst)
