@@ -325,3 +325,21 @@ def test_a_repeated_page_token_stops_the_listing(cli: Any) -> None:
     base = ["--base-url", "http://127.0.0.1:9/elements/api-v2", "--user-secret", "u-1", "--org-secret", "o-1"]
     res = cli(*base, "events", "7")
     assert res.exit_code == 6 and "repeated a page token" in res.stderr and len(calls) == 3
+
+
+def test_ctrl_c_during_a_switch_reports_the_write_in_flight_as_unknown(
+    cli: Any, emulator: InProcessEmulator, opts: list[str], wire: Recording
+) -> None:
+    a = make(emulator, "alpha")
+
+    class Interrupting(Recording):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "DELETE":
+                raise KeyboardInterrupt
+            return await super().handle_async_request(request)
+
+    cli.seams.transport = Interrupting(emulator.transport)
+    res = cli(*opts, "disable", "alpha", "-o", "json")
+    assert res.exit_code == 130 and "1 unknown" in res.stderr
+    [result] = json.loads(res.stdout)["results"]
+    assert (result["id"], result["action"]) == (a, "unknown")
