@@ -35,6 +35,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "misc_cmds",
         "Print the JSON Schema of the definition format (for yaml-language-server and check-jsonschema).",
     ),
+    "deliveries": (
+        "health_cmds",
+        "Queued webhook deliveries (all, or of one callback URL); --release sends them again.",
+    ),
     "listen": ("events_cmds", "Receive event callbacks locally, verify their signatures, and print each event."),
     "verify": ("events_cmds", "Check a callback body against its signature header value."),
     "trigger": (
