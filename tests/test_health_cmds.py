@@ -1,10 +1,11 @@
-"""`deliveries` through the CLI, against the emulator: rows equal the emulator's records, release delivers each
-queued event once."""
+"""`deliveries` and `status` through the CLI, against the emulator: rows equal the emulator's records, `status`
+exits 1 exactly when something needs attention, release delivers each queued event once."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -133,3 +134,108 @@ def test_release_delivers_each_queued_event_once(cli: Any, start_emulator: Any, 
     assert left == []
     received = [json.loads(r.body)["message"]["eventId"] for r in receiver.received]
     assert sorted(received) == sorted(d["eventId"] for d in queued)  # each once
+
+
+# -- status -------------------------------------------------------------------------------------------------
+def rows_by_name(res: Any) -> dict[str, dict[str, Any]]:
+    return {r["name"]: r for r in json.loads(res.stdout)["instances"]}
+
+
+def test_status_is_0_and_rows_equal_the_emulators_records_when_all_is_well(
+    cli: Any, emulator: InProcessEmulator, callback_receiver: Any
+) -> None:
+    receiver = callback_receiver()
+    args = wiring(cli, emulator)
+    with running(emulator) as c:
+        inst = c.post("/instances", json=webhook_body(receiver.url)).json()
+        trigger(c, emulator.root_url, inst["id"], count=25)  # two batches: two history records
+        events = f"/instances/{inst['id']}/events"
+        assert wait_until(lambda: [r["status"] for r in c.get(events).json()] == ["NOTIFIED", "NOTIFIED"])
+        history = c.get(events).json()
+        listed = c.get(f"/instances/{inst['id']}").json()
+        res = cli(*args, "-o", "json", "status", "--all")
+        table = cli(*args, "status", "--all")
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["summary"] == {"instances": 1, "attention": 0}
+    [row] = doc["instances"]
+    assert isinstance(listed["valid"], bool)
+    assert row == {
+        "id": listed["id"],
+        "name": "shop",
+        "element": "shopify",
+        "disabled": False,
+        "valid": listed["valid"],
+        "events": True,
+        "vendor_type": "webhooks",
+        "callback_url": receiver.url,
+        "last_event_date": history[-1]["createdDate"],
+        "last_event_status": "NOTIFIED",
+        "queued": 0,
+        "attention": [],
+    }
+    assert table.exit_code == 0 and "NOTIFIED" in table.stdout and "0 need attention" in table.stderr
+
+
+def test_status_is_1_and_says_why_for_each_instance_that_needs_attention(
+    cli: Any, queueing: InProcessEmulator, callback_receiver: Any
+) -> None:
+    refusing, fine = callback_receiver(always_fail=True), callback_receiver()
+    args = wiring(cli, queueing)
+    with running(queueing) as c:
+        queue_one(c, queueing, refusing.url, name="stuck")
+        off = c.post("/instances", json={**webhook_body(fine.url, enabled=False), "name": "quiet"}).json()
+        gone = c.post("/instances", json={**webhook_body(fine.url), "name": "switched-off"}).json()
+        c.delete(f"/instances/{gone['id']}/enabled")
+        healthy = c.post("/instances", json={**webhook_body(fine.url), "name": "healthy", "tags": ["ok"]}).json()
+        res = cli(*args, "-o", "json", "status", "--all")
+        tagged = cli(*args, "-o", "json", "status", "--tag", "ok")
+    assert res.exit_code == 1, res.stderr
+    rows = rows_by_name(res)
+    assert rows["stuck"]["attention"] == ["last delivery queued", "1 queued deliveries"]
+    assert rows["stuck"]["queued"] == 1 and rows["stuck"]["last_event_status"] == "QUEUED"
+    assert rows["switched-off"]["attention"] == ["disabled"] and rows["switched-off"]["disabled"] is True
+    assert rows["quiet"]["events"] is False and rows["quiet"]["attention"] == []  # off, and nothing wants it on
+    assert rows["healthy"]["attention"] == [] and rows["healthy"]["last_event_date"] is None
+    assert json.loads(res.stdout)["summary"] == {"instances": 4, "attention": 2}
+    assert off["id"] != healthy["id"]
+    assert tagged.exit_code == 0 and list(rows_by_name(tagged)) == ["healthy"]
+
+
+def definition(name: str) -> str:
+    return (
+        f"name: {name}\nelement: shopify\nconfiguration: {{}}\n"
+        "events:\n  type: webhooks\n  callback_url: https://hooks.example.com/x\n"
+    )
+
+
+def test_status_of_definitions_flags_events_off_that_the_definition_wants_on(
+    cli: Any, emulator: InProcessEmulator, tmp_path: Path
+) -> None:
+    args = wiring(cli, emulator)
+    (tmp_path / "a.yaml").write_text(definition("wanted"))
+    with running(emulator) as c:
+        inst = c.post("/instances", json={**webhook_body("https://hooks.example.com/x"), "name": "wanted"}).json()
+        c.post("/instances", json={**webhook_body("https://hooks.example.com/x"), "name": "not-mine"})
+        before = cli(*args, "-o", "json", "status", str(tmp_path / "a.yaml"))
+        c.patch(f"/instances/{inst['id']}", json={"configuration": {"event.notification.enabled": False}})
+        after = cli(*args, "-o", "json", "status", str(tmp_path / "a.yaml"))
+    assert before.exit_code == 0, before.stderr
+    assert list(rows_by_name(before)) == ["wanted"]
+    assert after.exit_code == 1
+    assert rows_by_name(after)["wanted"]["attention"] == ["events off, the definition wants them on"]
+
+
+def test_status_needs_one_selection_and_sends_nothing_for_a_bad_definition(cli: Any, tmp_path: Path) -> None:
+    sent: list[httpx.Request] = []
+    cli.seams.transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json=[]))
+    args = ["--base-url", "http://127.0.0.1:9/elements/api-v2", "--user-secret", "u-1", "--org-secret", "o-1"]
+    (tmp_path / "bad.yaml").write_text("name: x\nelement: shopify\nevents: {type: sometimes}\n")
+    none = cli(*args, "status")
+    both = cli(*args, "status", "--all", "--tag", "t")
+    bad = cli(*args, "status", str(tmp_path / "bad.yaml"))
+    assert none.exit_code == 2 and "PATH..., --tag TAG or --all" in none.stderr
+    assert both.exit_code == 2
+    assert bad.exit_code == 3 and "bad.yaml" in bad.stderr
+    assert sent == []
+    assert "Traceback" not in none.stderr + both.stderr + bad.stderr

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "misc_cmds",
         "Print the JSON Schema of the definition format (for yaml-language-server and check-jsonschema).",
     ),
+    "status": ("health_cmds", "Health of instances (by definition, tag or all); exit 1 when one needs attention."),
     "deliveries": (
         "health_cmds",
         "Queued webhook deliveries (all, or of one callback URL); --release sends them again.",
