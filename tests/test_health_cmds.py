@@ -214,15 +214,22 @@ def test_status_of_definitions_flags_events_off_that_the_definition_wants_on(
 ) -> None:
     args = wiring(cli, emulator)
     (tmp_path / "a.yaml").write_text(definition("wanted"))
+    (tmp_path / "b.yaml").write_text(definition("never-created"))
     with running(emulator) as c:
         inst = c.post("/instances", json={**webhook_body("https://hooks.example.com/x"), "name": "wanted"}).json()
         c.post("/instances", json={**webhook_body("https://hooks.example.com/x"), "name": "not-mine"})
         before = cli(*args, "-o", "json", "status", str(tmp_path / "a.yaml"))
+        both = cli(*args, "-o", "json", "status", str(tmp_path))
+        table = cli(*args, "status", str(tmp_path / "b.yaml"))
         c.patch(f"/instances/{inst['id']}", json={"configuration": {"event.notification.enabled": False}})
         after = cli(*args, "-o", "json", "status", str(tmp_path / "a.yaml"))
     assert before.exit_code == 0, before.stderr
     assert list(rows_by_name(before)) == ["wanted"]
     assert after.exit_code == 1
+    assert "no instance" in table.stdout and "enabled" not in table.stdout.split("never-created")[1].split("\n")[0]
+    assert both.exit_code == 1 and list(rows_by_name(both)) == ["wanted", "never-created"]
+    absent = rows_by_name(both)["never-created"]
+    assert absent["id"] is None and absent["element"] == "shopify" and absent["attention"] == ["no instance"]
     assert rows_by_name(after)["wanted"]["attention"] == ["events off, the definition wants them on"]
 
 

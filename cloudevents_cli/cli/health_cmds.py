@@ -84,14 +84,18 @@ STATUS_COLUMNS = [
 ]  # fmt: skip
 
 
+def _switch(value: Any, yes: str, no: str) -> str | None:
+    return None if value is None else yes if value else no
+
+
 def _status_row(row: dict[str, Any]) -> list[Any]:
     last = " ".join(str(v) for v in (row.get("last_event_date"), row.get("last_event_status")) if v) or None
     return [
         row.get("id"),
         row.get("name"),
-        "disabled" if row.get("disabled") else "enabled",
+        _switch(row.get("disabled"), "disabled", "enabled"),
         row.get("valid"),
-        "on" if row.get("events") else "off",
+        _switch(row.get("events"), "on", "off"),
         row.get("vendor_type"),
         row.get("callback_url"),
         last,

@@ -60,7 +60,8 @@ async def health(
     instances: Sequence[dict[str, Any]],
     wants_events: Mapping[tuple[str, str], bool] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per instance; `wants_events` maps (name, element) to the definition's events switch."""
+    """One row per instance; `wants_events` maps (name, element) to the definition's events switch, and a
+    definition without a live instance gets a row of its own (attention: "no instance")."""
     queued: dict[str, int] = {}
     for delivery in await deliveries.queued(client):
         url = str((delivery.get("config") or {}).get("url"))
@@ -90,4 +91,13 @@ async def health(
         wanted = (wants_events or {}).get((str(row["name"]), str(row["element"])))
         return {**row, "attention": _attention(row, wanted)}
 
-    return list(await asyncio.gather(*(one(inst) for inst in instances)))
+    rows = list(await asyncio.gather(*(one(inst) for inst in instances)))
+    seen = {(str(r["name"]), str(r["element"])) for r in rows}
+    missing = [{**_absent(name, element), "attention": ["no instance"]} for name, element in wants_events or {}]
+    return rows + [row for row in missing if (row["name"], row["element"]) not in seen]
+
+
+def _absent(name: str, element: str) -> dict[str, Any]:
+    row = dict.fromkeys(["id", "name", "element", "disabled", "valid", "events", "vendor_type", "callback_url"])
+    last = dict.fromkeys(["last_event_date", "last_event_status"])
+    return {**row, "name": name, "element": element, **last, "queued": 0}
