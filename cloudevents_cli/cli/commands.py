@@ -41,6 +41,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "switch_cmds",
         "Disable instances (DELETE /instances/{id}/enabled): the platform refuses their calls with 403.",
     ),
+    "status": ("health_cmds", "Health of instances (by definition, tag or all); exit 1 when one needs attention."),
+    "deliveries": (
+        "health_cmds",
+        "Queued webhook deliveries (all, or of one callback URL); --release sends them again.",
+    ),
     "listen": ("events_cmds", "Receive event callbacks locally, verify their signatures, and print each event."),
     "verify": ("events_cmds", "Check a callback body against its signature header value."),
     "trigger": (
