@@ -166,6 +166,7 @@ class _Printer:
         self.verified = 0
         self.rejected = 0
         self.refused = 0  # callbacks with no event to show (too large, unreadable)
+        self.duplicates = 0  # callbacks answered 200 but not shown: their eventId was seen (--dedupe)
         self.header_shown = False
         self.closed = False  # stdout is gone
         self.stop: Any = None  # set to the receiver's stop_accepting()
@@ -180,6 +181,12 @@ class _Printer:
             self.stop()
 
     def _show(self, delivery: Delivery) -> None:
+        if delivery.webhook_id_repeated:
+            self.out.warn(printable(f"webhook id {delivery.webhook_id} was seen before: a replay or a redelivery"))
+        if delivery.duplicate:
+            self.duplicates += 1
+            self.out.warn(printable(f"duplicate event {delivery.event_id}: answered 200, not shown again"))
+            return
         if not delivery.accepted:
             who = f" (webhook id {delivery.webhook_id})" if delivery.webhook_id else ""
             self.out.warn(printable(f"rejected callback{who}: {delivery.http_status} {delivery.error}"))
@@ -210,6 +217,8 @@ class _Printer:
             text = f"{self.events} {noun} received ({self.rejected} rejected, signatures not checked)"
         if self.refused:
             text += f"; {self.refused} callbacks refused"
+        if self.duplicates:
+            text += f"; {self.duplicates} duplicates ignored"
         return text
 
 
@@ -266,6 +275,14 @@ def listen(
             "--max-body", metavar="BYTES", min=1, help="Largest body accepted, in bytes; larger ones get 413."
         ),
     ] = 1 << 20,
+    dedupe: Annotated[
+        bool,
+        typer.Option(
+            "--dedupe",
+            help="Handle each message eventId once (the last 100,000 remembered): a repeat gets 200 but is "
+            "not shown, forwarded or counted; a line on stderr says so.",
+        ),
+    ] = False,
     ready_file: Annotated[
         Path | None,
         typer.Option("--ready-file", metavar="FILE", help="Write the URL to this file once accepting callbacks."),
@@ -278,7 +295,8 @@ def listen(
     key, callbacks with a missing, malformed or wrong Elements-Webhook-Signature get 401 and are shown with
     signature 'missing' or 'invalid' and a warning on stderr; without one, events show as 'unsigned'. A body
     that is not JSON gets 400, one over --max-body 413. Ctrl-C stops with exit 130, SIGTERM and --max-events
-    with 0; either way a summary goes to stderr.
+    with 0; either way a summary goes to stderr. An Elements-Webhook-Id already seen on an accepted callback
+    is flagged on stderr and as webhook_id_repeated (the signature carries no timestamp).
     """
     redact.register(signature_key)
     out = state(ctx).output_for(output, default="table", allowed=FORMATS)
@@ -298,6 +316,7 @@ def listen(
         max_body=max_body,
         forward_timeout=timeout,
         max_events=max_events,
+        dedupe=dedupe,
     )
     receiver = receiver_app.state.receiver
     sock = bind(host, port)

@@ -12,6 +12,11 @@ Per POST on the path, in this order:
   is first relayed unchanged (the same raw bytes, Content-Type and every `Elements-*` header) to that URL with
   one shared httpx.AsyncClient; the sender gets 200 whatever the forward's outcome, which is recorded on the
   delivery (`forward_status` or `forward_error`). Rejected callbacks (4xx) are never forwarded.
+- with `dedupe`, an accepted callback whose `message.eventId` was accepted before is a duplicate: 200
+  `{"received": true, "duplicate": true}`, reported with `duplicate` set, but not forwarded and not counted.
+A callback whose `Elements-Webhook-Id` was on an accepted callback before is reported with
+`webhook_id_repeated` (the signature has no timestamp: that header is the only sign of a replay). Both memories
+keep the last `memory` ids.
 Other methods on the path get 405, other paths 404. Each POST is reported once to `on_event` as a Delivery,
 whose rows are one per event in `message.events` (see parse.py). This module never prints.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
 MAX_BODY = 1 << 20  # 1 MiB
 FORWARD_TIMEOUT = 10.0
 BODY_TIMEOUT = 10.0  # seconds for a sender to deliver the whole body
+MEMORY = 100_000  # event ids and webhook ids remembered
 
 OK = "ok"
 INVALID = "invalid"
@@ -59,6 +66,7 @@ ROW_FIELDS = (
     "forward_status",
     "forward_error",
     "error",
+    "webhook_id_repeated",
 )
 
 
@@ -75,6 +83,12 @@ class Delivery:
     error: str | None = None  # why the callback was rejected
     forward_status: int | None = None
     forward_error: str | None = None
+    duplicate: bool = False  # its eventId was accepted before (only with dedupe)
+    webhook_id_repeated: bool = False  # its Elements-Webhook-Id was on an accepted callback before
+
+    @property
+    def event_id(self) -> Any:
+        return self.events[0]["event_id"] if self.events else None
 
     @property
     def accepted(self) -> bool:
@@ -90,8 +104,26 @@ class Delivery:
             "forward_status": self.forward_status,
             "forward_error": self.forward_error,
             "error": self.error,
+            "webhook_id_repeated": self.webhook_id_repeated,
         }
         return [{name: {**event, **common}.get(name) for name in ROW_FIELDS} for event in self.events]
+
+
+class _Seen:
+    """The last `size` keys seen, oldest forgotten first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._keys: OrderedDict[Any, None] = OrderedDict()
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._keys
+
+    def add(self, key: Any) -> None:
+        self._keys[key] = None
+        self._keys.move_to_end(key)
+        if len(self._keys) > self.size:
+            self._keys.popitem(last=False)
 
 
 class _TooLarge(Exception):
@@ -134,6 +166,8 @@ class Receiver:
         max_events: int | None = None,
         on_stop: Callable[[], None] | None = None,
         body_timeout: float = BODY_TIMEOUT,
+        dedupe: bool = False,
+        memory: int = MEMORY,
     ) -> None:
         self.path = path if path.startswith("/") else "/" + path
         self._key = signature_key.encode() if isinstance(signature_key, str) else signature_key
@@ -148,6 +182,9 @@ class Receiver:
         self.body_timeout = body_timeout
         self.accepted_events = 0
         self.accepting = True
+        self.dedupe = dedupe
+        self._event_ids = _Seen(memory)
+        self._webhook_ids = _Seen(memory)
 
     def __repr__(self) -> str:  # never the key
         return f"Receiver(path={self.path!r}, signed={self._key is not None}, forward_to={self.forward_to!r})"
@@ -275,10 +312,19 @@ class Receiver:
         if delivery.signature in (INVALID, MISSING):
             delivery.http_status = 401
         delivery.error = problem
+        delivery.webhook_id_repeated = webhook_id is not None and webhook_id in self._webhook_ids
         last = False
         if delivery.accepted:
             if not self.accepting:  # another callback reached max_events while this body was read
                 return _stopped()
+            if webhook_id is not None:
+                self._webhook_ids.add(webhook_id)
+            if self.dedupe and delivery.event_id is not None:
+                delivery.duplicate = delivery.event_id in self._event_ids
+                self._event_ids.add(delivery.event_id)
+            if delivery.duplicate:
+                self._report(delivery)
+                return JSONResponse({"received": True, "duplicate": True})
             self.accepted_events += len(delivery.events)
             last = self.max_events is not None and self.accepted_events >= self.max_events
             if last:
@@ -309,6 +355,8 @@ def create_receiver(
     max_events: int | None = None,
     on_stop: Callable[[], None] | None = None,
     body_timeout: float = BODY_TIMEOUT,
+    dedupe: bool = False,
+    memory: int = MEMORY,
 ) -> Starlette:
     """The receiver as an ASGI app; `app.state.receiver` is the Receiver (e.g. to `aclose()` in tests)."""
     from starlette.applications import Starlette
@@ -325,6 +373,8 @@ def create_receiver(
         max_events=max_events,
         on_stop=on_stop,
         body_timeout=body_timeout,
+        dedupe=dedupe,
+        memory=memory,
     )
     routes = [Route(receiver.path, receiver.handle, methods=["POST"])]
     app = Starlette(routes=routes, lifespan=receiver.lifespan)
