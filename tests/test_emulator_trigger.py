@@ -128,3 +128,46 @@ def test_trigger_against_nothing_is_unreachable(cli: Any, emulator_server: Emula
         port = s.getsockname()[1]
     result = run(cli, emulator_server, "1", base_url=f"http://127.0.0.1:{port}")
     assert result.exit_code == 6
+
+
+# -- --wait: until the deliveries finish ------------------------------------------------------------------------
+def test_trigger_wait_exits_0_when_every_delivery_is_notified(cli: Any, setup: Any) -> None:
+    handle, receiver, inst_id = setup
+    result = run(cli, handle, str(inst_id), "--count", "25", "--wait", "--wait-timeout", "20", "-o", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert len(doc["waited"]) == 2 and set(doc["waited"].values()) == {"NOTIFIED"}
+    assert set(doc["waited"]) == {b["eventId"] for b in doc["batches"]}
+    assert "2 of 2 deliveries NOTIFIED" in result.stderr
+    with httpx.Client(base_url=handle.base_url, headers=handle.headers) as c:  # what the emulator recorded
+        history = c.get(f"/instances/{inst_id}/events").json()
+    assert {r["eventId"]: r["status"] for r in history} == doc["waited"]
+    assert len(receiver.received) == 2  # both batches reached the receiver before --wait returned
+
+
+def test_trigger_wait_exits_6_while_a_failing_receiver_is_still_retried(
+    cli: Any, emulator_server: EmulatorProcess, callback_receiver: Any
+) -> None:
+    receiver = callback_receiver(always_fail=True)
+    inst_id = create(emulator_server, "shop-failing", receiver.url)
+    result = run(cli, emulator_server, str(inst_id), "--wait", "--wait-timeout", "1")
+    assert result.exit_code == 6, result.output
+    assert "RETRYING at the --wait-timeout" in result.stderr or "PENDING at the --wait-timeout" in result.stderr
+    assert "0 of 1 deliveries NOTIFIED" in result.stderr
+    assert receiver.hits >= 1
+
+
+def test_trigger_wait_exits_1_when_retries_run_out(cli: Any, start_emulator: Any, callback_receiver: Any) -> None:
+    handle = start_emulator("--minute", "0.001", "--flavour", "open-connectors")
+    receiver = callback_receiver(always_fail=True)
+    inst_id = create(handle, "shop-failed", receiver.url)
+    result = run(cli, handle, str(inst_id), "--wait", "--wait-timeout", "30")
+    assert result.exit_code == 1, result.output
+    assert "FAILED" in result.stderr and "at the --wait-timeout" not in result.stderr
+    assert receiver.hits == 6  # the first attempt and 5 retries
+
+
+def test_trigger_wait_timeout_must_be_positive(cli: Any, setup: Any) -> None:
+    handle, _, inst_id = setup
+    result = run(cli, handle, str(inst_id), "--wait", "--wait-timeout", "0")
+    assert result.exit_code == 2

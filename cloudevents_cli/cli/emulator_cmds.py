@@ -10,7 +10,7 @@ import typer
 
 from cloudevents_cli.cli.app import command_group, state
 from cloudevents_cli.emulator import defaults
-from cloudevents_cli.errors import ExitCode
+from cloudevents_cli.errors import ExitCode, worst
 
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
@@ -170,6 +170,18 @@ def trigger(
     output: Annotated[
         str | None, typer.Option("-o", "--output", metavar="FORMAT", help="table, json, yaml or id.")
     ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Wait until the deliveries finish (the instance's event history): exit 0 when all are NOTIFIED, "
+            "1 when any ended FAILED, QUEUED or CANCELLED, 6 when any is still pending or retrying at the timeout.",
+        ),
+    ] = False,
+    wait_timeout: Annotated[
+        float,
+        typer.Option("--wait-timeout", metavar="SECONDS", callback=_positive, help="How long --wait waits."),
+    ] = 60.0,
 ) -> None:
     """Ask the emulator to deliver events for an instance (only works against the emulator)."""
     from cloudevents_cli.cli.connect import connection, with_client
@@ -178,14 +190,57 @@ def trigger(
     st = state(ctx)
     out = st.output_for(output)
     conn = connection(st)
-    result = with_client(
-        st,
-        conn,
-        lambda client: trigger_events(
+
+    async def go(client: Any) -> dict[str, Any]:
+        result = await trigger_events(
             client, instance, object_type=object_type, event_type=event_type.upper(), count=count
-        ),
-    )
+        )
+        if wait:
+            result["waited"] = await _wait_for(client, result, wait_timeout)
+        return result
+
+    result = with_client(st, conn, go)
     _show(out, result)
+    if wait:
+        raise typer.Exit(int(_waited(out, result["waited"])))
+
+
+_UNFINISHED = ("PENDING", "RETRYING")
+_WAIT_INTERVAL = 0.2  # seconds between two reads of the history
+
+
+async def _wait_for(client: Any, result: dict[str, Any], timeout: float) -> dict[str, str]:
+    """Each triggered event's delivery status, read from the history until none is unfinished or time is up."""
+    import asyncio
+    import time
+
+    from cloudevents_cli.platform.event_history import event_history
+
+    wanted = [str(b["eventId"]) for b in result.get("batches", []) if b.get("eventId") is not None]
+    deadline = time.monotonic() + timeout
+    while True:
+        history = await event_history(client, result.get("instanceId"))
+        found = {str(r.get("eventId")): str(r.get("status")) for r in history}
+        statuses = {event_id: found.get(event_id, "UNKNOWN") for event_id in wanted}
+        left = deadline - time.monotonic()
+        if left <= 0 or not any(s in (*_UNFINISHED, "UNKNOWN") for s in statuses.values()):
+            return statuses
+        await asyncio.sleep(min(_WAIT_INTERVAL, left))
+
+
+def _waited(out: Any, statuses: dict[str, str]) -> ExitCode:
+    """One stderr line per delivery not NOTIFIED and a summary; the exit code (worst of the deliveries)."""
+    codes = []
+    for event_id, status in statuses.items():
+        if status == "NOTIFIED":
+            codes.append(ExitCode.OK)
+            continue
+        unfinished = status in (*_UNFINISHED, "UNKNOWN")
+        codes.append(ExitCode.UNREACHABLE if unfinished else ExitCode.NO)
+        out.warn(f"event {event_id}: {status}{' at the --wait-timeout' if unfinished else ''}")
+    notified = codes.count(ExitCode.OK)
+    out.info(f"{notified} of {len(statuses)} deliveries NOTIFIED")
+    return worst(codes)
 
 
 def _show(out: Any, result: dict[str, Any]) -> None:
