@@ -185,7 +185,7 @@ def trigger(
 ) -> None:
     """Ask the emulator to deliver events for an instance (only works against the emulator)."""
     from cloudevents_cli.cli.connect import connection, with_client
-    from cloudevents_cli.platform.emulator_trigger import trigger_events
+    from cloudevents_cli.platform.emulator_trigger import trigger_events, wait_for_deliveries
 
     st = state(ctx)
     out = st.output_for(output)
@@ -196,7 +196,7 @@ def trigger(
             client, instance, object_type=object_type, event_type=event_type.upper(), count=count
         )
         if wait:
-            result["waited"] = await _wait_for(client, result, wait_timeout)
+            result["waited"] = await wait_for_deliveries(client, result, wait_timeout)
         return result
 
     result = with_client(st, conn, go)
@@ -205,37 +205,16 @@ def trigger(
         raise typer.Exit(int(_waited(out, result["waited"])))
 
 
-_UNFINISHED = ("PENDING", "RETRYING")
-_WAIT_INTERVAL = 0.2  # seconds between two reads of the history
-
-
-async def _wait_for(client: Any, result: dict[str, Any], timeout: float) -> dict[str, str]:
-    """Each triggered event's delivery status, read from the history until none is unfinished or time is up."""
-    import asyncio
-    import time
-
-    from cloudevents_cli.platform.event_history import event_history
-
-    wanted = [str(b["eventId"]) for b in result.get("batches", []) if b.get("eventId") is not None]
-    deadline = time.monotonic() + timeout
-    while True:
-        history = await event_history(client, result.get("instanceId"))
-        found = {str(r.get("eventId")): str(r.get("status")) for r in history}
-        statuses = {event_id: found.get(event_id, "UNKNOWN") for event_id in wanted}
-        left = deadline - time.monotonic()
-        if left <= 0 or not any(s in (*_UNFINISHED, "UNKNOWN") for s in statuses.values()):
-            return statuses
-        await asyncio.sleep(min(_WAIT_INTERVAL, left))
-
-
 def _waited(out: Any, statuses: dict[str, str]) -> ExitCode:
     """One stderr line per delivery not NOTIFIED and a summary; the exit code (worst of the deliveries)."""
+    from cloudevents_cli.platform.emulator_trigger import UNFINISHED
+
     codes = []
     for event_id, status in statuses.items():
         if status == "NOTIFIED":
             codes.append(ExitCode.OK)
             continue
-        unfinished = status in (*_UNFINISHED, "UNKNOWN")
+        unfinished = status in UNFINISHED
         codes.append(ExitCode.UNREACHABLE if unfinished else ExitCode.NO)
         out.warn(f"event {event_id}: {status}{' at the --wait-timeout' if unfinished else ''}")
     notified = codes.count(ExitCode.OK)

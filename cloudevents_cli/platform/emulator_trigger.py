@@ -49,3 +49,26 @@ async def trigger_events(
     if not isinstance(result, dict):
         raise PlatformError(f"{what}: the emulator's answer is not a JSON object", status=sent.response.status_code)
     return result
+
+
+UNFINISHED = ("PENDING", "RETRYING", "UNKNOWN")  # UNKNOWN: not in the history yet
+WAIT_INTERVAL = 0.2  # seconds between two reads of the history
+
+
+async def wait_for_deliveries(client: PlatformClient, result: dict[str, Any], timeout: float) -> dict[str, str]:
+    """Each triggered event's delivery status, read from the history until none is unfinished or time is up.
+    Waits go through the client's retry policy (the run's injected sleep in tests)."""
+    import time
+
+    from cloudevents_cli.platform.event_history import event_history
+
+    wanted = [str(b["eventId"]) for b in result.get("batches", []) if b.get("eventId") is not None]
+    deadline = time.monotonic() + timeout
+    while True:
+        history = await event_history(client, result.get("instanceId"))
+        found = {str(r.get("eventId")): str(r.get("status")) for r in history}
+        statuses = {event_id: found.get(event_id, "UNKNOWN") for event_id in wanted}
+        left = deadline - time.monotonic()
+        if left <= 0 or not any(s in UNFINISHED for s in statuses.values()):
+            return statuses
+        await client.policy.sleep(min(WAIT_INTERVAL, left))

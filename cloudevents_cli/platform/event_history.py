@@ -20,7 +20,7 @@ from cloudevents_cli.platform.client import (
     instance_element,
 )
 from cloudevents_cli.platform.errors import BadResponse, json_body, status_of
-from cloudevents_cli.platform.instance_refs import _cut_short_ref, list_filtered
+from cloudevents_cli.platform.instance_refs import cut_short_ref, list_filtered
 from cloudevents_cli.platform.results import Result
 from cloudevents_cli.platform.runner import run_ordered, writing
 
@@ -207,5 +207,5 @@ async def switch(client: PlatformClient, targets: Sequence[Target], what: str, o
         targets,
         one,
         not_run=lambda t: _result(t, "not-run"),
-        cut_short=lambda t, wrote: _cut_short_ref(_result(t, "found"), wrote),
+        cut_short=lambda t, wrote: cut_short_ref(_result(t, "found"), wrote),
     )

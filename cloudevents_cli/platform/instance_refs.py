@@ -58,7 +58,7 @@ async def resolve_refs(client: PlatformClient, refs: Sequence[str]) -> list[Resu
     return await run_ordered(refs, one, not_run=lambda ref: _ref_result(ref, "not-run"))
 
 
-def _cut_short_ref(res: Result, wrote: bool) -> Result:
+def cut_short_ref(res: Result, wrote: bool) -> Result:
     if not wrote:
         return Result(res.source, res.name, res.element, "not-run", id=res.id)
     err = OutcomeUnknown("interrupted after the request was sent; the outcome is unknown")
@@ -76,7 +76,7 @@ async def delete_refs(client: PlatformClient, found: Sequence[Result]) -> list[R
             return Result(res.source, res.name, res.element, "failed", id=res.id, error=err, http_status=status_of(err))
         return Result(res.source, res.name, res.element, "deleted", id=res.id, http_status=status)
 
-    return await run_ordered(found, one, not_run=lambda r: r, cut_short=_cut_short_ref)
+    return await run_ordered(found, one, not_run=lambda r: r, cut_short=cut_short_ref)
 
 
 async def collect_for_export(
