@@ -19,6 +19,16 @@ from cloudevents_cli.definitions.validate import validate
 from cloudevents_cli.errors import UsageError
 
 
+@dataclass(frozen=True)
+class Account:
+    """Whose platform account an item goes to, when it is not the run's own (a tenant row's profile or secrets).
+    Fields left None fall back to the run's settings."""
+
+    profile: str | None = None
+    user_secret: str | None = None
+    org_secret: str | None = None
+
+
 @dataclass
 class Item:
     """One definition, ready to send (when `valid`)."""
@@ -30,6 +40,7 @@ class Item:
     secrets: frozenset[str] = frozenset()  # values that came from ${env:}/${file:} or secret flags: mask them
     problems: list[Problem] = field(default_factory=list)
     name_at: tuple[int | None, int | None] = (None, None)  # line and column of the name
+    account: Account | None = None  # None: the run's account (profile/flags/env)
 
     @property
     def valid(self) -> bool:
