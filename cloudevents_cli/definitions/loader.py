@@ -148,10 +148,13 @@ def _looks_binary(raw: bytes) -> bool:
     return controls / len(sample) > 0.05
 
 
-def parse_documents(text: str, source: str, base_dir: Path) -> tuple[list[Document], list[Problem]]:
+def parse_documents(
+    text: str, source: str, base_dir: Path, *, mappings: bool = True
+) -> tuple[list[Document], list[Problem]]:
     """Every non-empty document of a YAML text, with marks; problems for what cannot be loaded.
 
     The node budget is shared by every document of the text: past it, the rest of the text is not read.
+    With `mappings` (definitions), a document that is not a mapping is a problem; without, any value is kept.
     """
     docs: list[Document] = []
     problems: list[Problem] = []
@@ -173,7 +176,7 @@ def parse_documents(text: str, source: str, base_dir: Path) -> tuple[list[Docume
                 if builder.exhausted:
                     break
                 continue
-            if not isinstance(doc.data, dict):
+            if mappings and not isinstance(doc.data, dict):
                 line, col = _mark(node)
                 problems.append(
                     Problem(
@@ -184,7 +187,9 @@ def parse_documents(text: str, source: str, base_dir: Path) -> tuple[list[Docume
                         "error",
                         "not-a-mapping",
                         f"a definition is a mapping of keys (name, element, ...), not a {_kind(doc.data)}",
-                        "start with 'name: ...' and 'element: ...'",
+                        "start with 'name: ...' and 'element: ...'"
+                        if not (isinstance(doc.data, list) and doc.data and isinstance(doc.data[0], dict))
+                        else "a list of mappings is a tenants file: name it in a definition's 'tenants:'",
                     )
                 )
                 continue

@@ -83,6 +83,12 @@ class Definition(_Strict):
         "configuration) instead of a browser consent.",
     )
     events: Events | None = Field(None, description="Events: polling or webhooks.")  # type: ignore[valid-type]
+    tenants: str | list[dict[str, str | int | float | bool | None]] | None = Field(
+        None,
+        description="Makes this definition a template, one instance a tenant: a .csv or .yaml file (relative to "
+        "this file) or a list of mappings; ${tenant.KEY} reads the row's values; the columns profile, user_secret "
+        "and org_secret choose the account.",
+    )
 
 
 def model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:

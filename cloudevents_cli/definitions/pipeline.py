@@ -1,39 +1,36 @@
 """Files to request bodies: load, interpolate, apply flags, validate, expand. The entry point of `definitions/`.
 
 A problem with a value given by a flag is a usage error (the command line is wrong, for every definition).
+A definition with `tenants:` is a template: one Item a tenant row (tenants.py), its source `FILE#INDEX (tenant N)`.
+A problem of the template is located at the template's line and names the tenants that have it: once in the
+batch's problems for all of them, and on each item for its own row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from cloudevents_cli import redact
-from cloudevents_cli.definitions import loader
+from cloudevents_cli.definitions import loader, tenants
 from cloudevents_cli.definitions import overrides as flags
 from cloudevents_cli.definitions.expand import expand
-from cloudevents_cli.definitions.interpolate import interpolate
+from cloudevents_cli.definitions.interpolate import FileCache, interpolate
 from cloudevents_cli.definitions.problems import Problem, Severity
+from cloudevents_cli.definitions.tenants import Account, Tenant
 from cloudevents_cli.definitions.validate import validate
 from cloudevents_cli.errors import UsageError
 
-
-@dataclass(frozen=True)
-class Account:
-    """Whose platform account an item goes to, when it is not the run's own (a tenant row's profile or secrets).
-    Fields left None fall back to the run's settings."""
-
-    profile: str | None = None
-    user_secret: str | None = None
-    org_secret: str | None = None
+__all__ = ["Account", "Batch", "Item", "Tenant", "build"]
 
 
 @dataclass
 class Item:
     """One definition, ready to send (when `valid`)."""
 
-    source: str  # "FILE#INDEX", INDEX counting documents from 1
+    source: str  # "FILE#INDEX", INDEX counting documents from 1; "FILE#INDEX (tenant N)" for a template's row
     name: str | None
     element: str | None
     body: dict[str, Any] | None  # the POST /instances body; None when the definition is invalid
@@ -41,6 +38,7 @@ class Item:
     problems: list[Problem] = field(default_factory=list)
     name_at: tuple[int | None, int | None] = (None, None)  # line and column of the name
     account: Account | None = None  # None: the run's account (profile/flags/env)
+    tenant: Tenant | None = None  # the row of a template's tenants this item was made from
 
     @property
     def valid(self) -> bool:
@@ -81,16 +79,27 @@ def build(
     problems: list[Problem] = []
     if not paths and overrides is not None and overrides.defines_instance:
         files: list[str] = []
-        docs_by_file: list[tuple[list[loader.Document], list[Problem]]] = [([flags.from_flags(overrides)], [])]
+        loaded = [("", ([flags.from_flags(overrides)], list[Problem]()))]
     else:
         files, problems = loader.expand_paths(paths)
-        docs_by_file = [loader.load(source, stdin) for source in files]
-    for docs, file_problems in docs_by_file:
+        loaded = [(source, loader.load(source, stdin)) for source in files]
+    data_files = _tenant_files(loaded)
+    files_cache: FileCache = {}
+    for source, (docs, file_problems) in loaded:
+        if data_files and source != loader.STDIN and Path(source).resolve() in data_files:
+            files.remove(source)  # a tenants file in a folder walk: data, not a definition
+            continue
         problems.extend(file_problems)
         for doc in docs:
-            item = _item(doc, overrides, environ, confine_files)
+            if tenants.KEY in doc.data:
+                made, found = _tenant_items(doc, overrides, environ, confine_files, files_cache)
+                items.extend(made)
+                problems.extend(found)
+                continue
+            item = _item(doc, overrides, environ, confine_files, files_cache)
             items.append(item)
             problems.extend(item.problems)
+    redact.register(*(value for item in items for value in item.secrets))  # once: a fleet has many
     for problem in problems:
         if problem.severity == "error" and flags.is_flag(problem.source):
             raise UsageError(f"{problem.source}: {problem.message}" + (f" ({problem.hint})" if problem.hint else ""))
@@ -98,12 +107,27 @@ def build(
     return Batch(items=items, problems=problems, files=len(files))
 
 
+def _tenant_files(loaded: list[tuple[str, tuple[list[loader.Document], list[Problem]]]]) -> set[Path]:
+    """The files the run's definitions name as their `tenants:` (resolved)."""
+    found: set[Path] = set()
+    for _, (docs, _) in loaded:
+        for doc in docs:
+            spec = doc.data.get(tenants.KEY)
+            if isinstance(spec, str) and spec.strip():
+                found.add((doc.base_dir / Path(spec).expanduser()).resolve())
+    return found
+
+
 def _item(
-    doc: loader.Document, overrides: flags.Overrides | None, environ: Mapping[str, str] | None, confine: bool
+    doc: loader.Document,
+    overrides: flags.Overrides | None,
+    environ: Mapping[str, str] | None,
+    confine: bool,
+    files: FileCache,
+    row: tenants.Row | None = None,
 ) -> Item:
-    found = interpolate(doc, environ, confine=confine)
+    found = interpolate(doc, environ, confine=confine, tenant=row, files=files)
     found += flags.apply(doc, overrides)
-    redact.register(*doc.secrets)
     redact.register_bearing(doc.bearing)
     found += validate(doc)
     data = doc.data
@@ -115,27 +139,78 @@ def _item(
     return Item(doc.ref, name, element, body, frozenset(doc.secrets), found, doc.mark(("name",)))
 
 
+def _tenant_items(
+    template: loader.Document,
+    overrides: flags.Overrides | None,
+    environ: Mapping[str, str] | None,
+    confine: bool,
+    files: FileCache,
+) -> tuple[list[Item], list[Problem]]:
+    """One item a tenant row of a template, and the problems: the list's own, each row's own, and the template's
+    once, naming the rows that have them."""
+    rows, problems = tenants.rows(template, environ, confine=confine, files=files)
+    items: list[Item] = []
+    by_problem: dict[Problem, list[tenants.Row]] = {}
+    for row in rows:
+        doc = loader.Document(
+            source=template.source,
+            index=template.index,
+            data=template.data,
+            marks=template.marks,
+            key_marks=template.key_marks,
+            plain_scalars=template.plain_scalars,
+            base_dir=template.base_dir,
+        )  # may_interpolate: the walk copies the data, which flags then change
+        item = _item(doc, overrides, environ, confine, files, row)
+        for problem in item.problems:
+            by_problem.setdefault(problem, []).append(row)
+        item.problems = row.problems + [_naming([row], problem, len(rows)) for problem in item.problems]
+        if any(p.severity == "error" for p in row.problems):
+            item.body = None
+        redact.register_bearing(row.bearing)
+        item.source = f"{template.ref} (tenant {row.tenant.number})"
+        item.secrets = item.secrets | row.secrets
+        item.account, item.tenant = row.account, row.tenant
+        items.append(item)
+        problems.extend(row.problems)
+    problems.extend(_naming(named, problem, len(rows)) for problem, named in by_problem.items())
+    return items, problems
+
+
+def _naming(rows: list[tenants.Row], problem: Problem, total: int) -> Problem:
+    """PROBLEM of a template, its message naming the tenant rows that have it."""
+    if flags.is_flag(problem.source):
+        return problem
+    if len(rows) == 1:
+        who = f"tenant {rows[0].tenant.number} ({rows[0].tenant.where})"
+    elif len(rows) == total:
+        who = f"all {total} tenants"
+    else:
+        numbers = ", ".join(str(row.tenant.number) for row in rows[:5]) + (" ..." if len(rows) > 5 else "")
+        who = f"{len(rows)} tenants ({numbers}; the first at {rows[0].tenant.where})"
+    return replace(problem, message=f"{who}: {problem.message}")
+
+
 def _duplicates(items: list[Item], problems: list[Problem], unique: bool) -> None:
-    first: dict[tuple[str, str], Item] = {}
+    """Two items of one account with the same name and element: located at the second (a tenant's at its row)."""
+    first: dict[tuple[str, str, Account | None], Item] = {}
     for item in items:
         if item.name is None or item.element is None:
             continue
-        key = (item.name, item.element)
+        key = (item.name, item.element, item.account)
         if key not in first:
             first[key] = item
             continue
-        source, _, _ = item.source.rpartition("#")
         severity: Severity = "error" if unique else "warning"
-        problem = Problem(
-            source,
-            item.name_at[0],
-            item.name_at[1],
-            "name",
-            severity,
-            "duplicate-definition",
-            f"'{item.name}' ({item.element}) is defined twice in this run (first in {first[key].source})",
-            "names must be unique per element for apply",
-        )
+        message = f"'{item.name}' ({item.element}) is defined twice in this run (first in {first[key].source})"
+        hint = "names must be unique per element for apply"
+        if item.tenant is not None:
+            where: tuple[str, int | None, int | None] = (item.tenant.source, item.tenant.line, None)
+            message = f"tenant {item.tenant.number}: {message}"
+            hint = "give each tenant its own name: use ${tenant.KEY} in the template's name"
+        else:
+            where = (item.source.rpartition("#")[0], *item.name_at)
+        problem = Problem(*where, "name", severity, "duplicate-definition", message, hint)
         item.problems.append(problem)
         problems.append(problem)
         if unique:

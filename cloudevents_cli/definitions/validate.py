@@ -89,7 +89,10 @@ def _value_at(data: Any, path: Path_) -> Any:
 def _type_hint(doc: Document, loc: Path_, value: Any, kind: str) -> str | None:
     raw = doc.plain_scalars.get(loc)
     if loc in doc.interpolated and kind != "string_type":
-        return "a value from ${env:} or ${file:} is always a text: write the value itself, or use a flag or --set"
+        return (
+            "a value from ${env:}, ${file:} or ${tenant.} is always a text: write the value itself, or use a flag "
+            "or --set"
+        )
     if kind == "string_type" and raw is not None:
         if raw.lower() in YAML11_BOOLS:
             return f'YAML reads an unquoted {raw} as a boolean; write "{raw}" to mean the text'
