@@ -1,8 +1,12 @@
 """sample-configs/: every sample validates cleanly with demo.env, renders the expected event keys, keeps its
-secrets masked, fails (exit 3, located) without its variables, and README.md documents every variable."""
+secrets masked, fails (exit 3, located) without its variables, and README.md documents every variable.
+
+A template (`tenants:`) is expanded here on its own, from its CSV, by plain text replacement: the oracle for
+the bodies render prints. The tenants CSV's `${env:}` references count as the template's."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shlex
@@ -67,6 +71,24 @@ def _scalars(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
             yield from _scalars(value)
 
 
+def tenants_file(path: Path) -> Path | None:
+    """The CSV a sample template names (`tenants: FILE.csv`), if it is one."""
+    docs = definitions(path)
+    spec = docs[0].get("tenants") if len(docs) == 1 else None
+    return path.parent / spec if isinstance(spec, str) else None
+
+
+def csv_env_refs(path: Path) -> list[tuple[str, bool, int, int]]:
+    """Every ${env:...} in a tenants CSV, located at its cell (the samples' rows are one line each, unquoted)."""
+    refs = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines()[1:], start=2):
+        column = 1
+        for cell in line.split(","):
+            refs += [(m.group(1), m.group(2) is not None, line_no, column) for m in _ENV_REF.finditer(cell)]
+            column += len(cell) + 1
+    return refs
+
+
 def env_refs(path: Path) -> list[tuple[str, bool, int, int]]:
     """Every ${env:...} in the file's values (not its comments): (name, has_default, line, column), from 1."""
     refs = []
@@ -84,8 +106,34 @@ def definitions(path: Path) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
 
 
+def _fill(value: Any, row: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _fill(v, row) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, row) for v in value]
+    if isinstance(value, str):
+        return re.sub(r"\$\{tenant\.([A-Za-z0-9_-]+)\}", lambda m: row[m.group(1)], value)
+    return value
+
+
+def instances(path: Path) -> list[dict[str, Any]]:
+    """The definitions of a file, a template's expanded over its tenants CSV (one per row)."""
+    data = tenants_file(path)
+    if data is None:
+        return definitions(path)
+    [template] = definitions(path)
+    template.pop("tenants")
+    with data.open(encoding="utf-8", newline="") as fh:
+        return [_fill(template, row) for row in csv.DictReader(fh)]
+
+
+def all_env_refs(path: Path) -> list[tuple[str, bool, int, int]]:
+    data = tenants_file(path)
+    return env_refs(path) + (csv_env_refs(data) if data is not None else [])
+
+
 def used_variables() -> set[str]:
-    return {name for path in SAMPLE_FILES for name, *_ in env_refs(path)}
+    return {name for path in SAMPLE_FILES for name, *_ in all_env_refs(path)}
 
 
 def render(cli: Cli, path: Path, *extra: str) -> list[dict[str, Any]]:
@@ -106,6 +154,9 @@ def test_the_expected_samples_exist() -> None:
     assert any(n.startswith("environments/production/") for n in names)
     assert len(definitions(SAMPLES / "multi-instance.yaml")) >= 2
     assert any(has_default for _, has_default, *_ in env_refs(SAMPLES / "env-secrets.yaml"))
+    fleet = SAMPLES / "tenants" / "hubspot-fleet.yaml"
+    assert tenants_file(fleet) == SAMPLES / "tenants" / "tenants.csv"
+    assert len(instances(fleet)) >= 3 and len({d["name"] for d in instances(fleet)}) == len(instances(fleet))
 
 
 def test_environment_folders_hold_the_same_instances() -> None:
@@ -127,7 +178,7 @@ def test_whole_tree_validates_strictly_in_one_run(cli: Cli) -> None:
     doc = json.loads(res.stdout)
     assert doc["problems"] == []
     assert doc["summary"]["files"] == len(SAMPLE_FILES)
-    assert doc["summary"]["definitions"] == sum(len(definitions(p)) for p in SAMPLE_FILES)
+    assert doc["summary"]["definitions"] == sum(len(instances(p)) for p in SAMPLE_FILES)
 
 
 def test_demo_env_sets_every_variable_the_samples_use() -> None:
@@ -157,7 +208,7 @@ def test_sample_validates_without_errors_or_warnings(cli: Cli, path: Path) -> No
 
 @pytest.mark.parametrize("path", SAMPLE_FILES, ids=IDS)
 def test_sample_renders_the_event_keys(cli: Cli, path: Path) -> None:
-    defs = definitions(path)
+    defs = instances(path)
     bodies = render(cli, path)
     assert len(bodies) == len(defs)
     for definition, body in zip(defs, bodies, strict=True):
@@ -213,7 +264,7 @@ def test_secrets_from_env_are_masked(cli: Cli, path: Path) -> None:
     env = demo_env()
     res = cli("render", str(path), env=env)
     assert res.exit_code == 0, res.output
-    used = {name for name, *_ in env_refs(path)}
+    used = {name for name, *_ in all_env_refs(path)}
     assert used, "every sample takes at least its signature key from the environment"
     for name in used:
         assert env[name] not in res.output, f"{name}'s value is shown"
@@ -229,7 +280,8 @@ def test_show_secrets_shows_the_env_values(cli: Cli, path: Path) -> None:
     env = demo_env()
     res = cli("render", "--show-secrets", str(path), env=env)
     assert res.exit_code == 0, res.output
-    for name in {name for name, *_ in env_refs(path)}:
+    shown = {name for name, *_ in all_env_refs(path)} - {"DEMO_TENANT_ACME_USER_SECRET"}  # an account, not in a body
+    for name in shown:
         assert env[name] in res.stdout, f"{name}'s value is not shown with --show-secrets"
     assert MASK not in res.stdout
 
@@ -240,15 +292,18 @@ def test_unset_variables_fail_with_their_location(cli: Cli, path: Path, monkeypa
         monkeypatch.delenv(name, raising=False)
     res = cli("validate", str(path))
     assert res.exit_code == INVALID, res.output
-    required = [(name, line, col) for name, has_default, line, col in env_refs(path) if not has_default]
+    data = tenants_file(path)
+    required = [(path, name, line, col) for name, has_default, line, col in env_refs(path) if not has_default]
+    if data is not None:  # a tenants CSV's own references: located at the row's cell
+        required += [(data, name, line, col) for name, has_default, line, col in csv_env_refs(data) if not has_default]
     assert required
     lines = res.output.splitlines()
-    for name, line, col in required:
-        where = f"{path}:{line}:{col}:"
+    for file, name, line, col in required:
+        where = f"{file}:{line}:{col}:"
         assert any(text.startswith(where) and "unset-variable" in text and name in text for text in lines), (
             f"no unset-variable error for {name} at {where}\n{res.output}"
         )
-    for name, has_default, *_ in env_refs(path):
+    for name, has_default, *_ in all_env_refs(path):
         if has_default:
             assert not any("unset-variable" in text and f" {name} " in text for text in lines)
 

@@ -176,6 +176,7 @@ def _csv(text: str, source: str) -> tuple[list[_Raw], list[Problem]]:
         problems.append(Problem(source, line, None, "", "error", "bad-csv", message, hint))
 
     header: list[str] | None = None
+    lines = text.split("\n")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     number = end = 0
     try:
@@ -204,12 +205,25 @@ def _csv(text: str, source: str) -> tuple[list[_Raw], list[Problem]]:
                     'quote a value that holds a comma: "a, b"',
                 )
                 continue
-            out.append((number, (start, 1), dict(zip(header, record, strict=True)), {}))
+            values = dict(zip(header, record, strict=True))
+            out.append((number, (start, 1), values, _cells(lines, start, end, header, record)))
     except csv.Error as err:
         bad(reader.line_num, f"not valid CSV: {err}")
     if header is None and not problems:
         bad(None, "the file is empty", "write a header row naming the columns (name,...), then a row per tenant")
     return out, problems
+
+
+def _cells(lines: list[str], start: int, end: int, header: list[str], record: list[str]) -> dict[str, _Mark]:
+    """Where each value of a CSV row starts, when the row is one line without quotes (else the row's start)."""
+    if start != end or ",".join(record) != lines[start - 1].rstrip("\r"):
+        return {}
+    marks: dict[str, _Mark] = {}
+    column = 1
+    for key, value in zip(header, record, strict=True):
+        marks[key] = (start, column)
+        column += len(value) + 1
+    return marks
 
 
 def _yaml(text: str, source: str, base: Path) -> tuple[list[_Raw], list[Problem]]:
