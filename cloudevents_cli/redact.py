@@ -47,16 +47,13 @@ def is_secret_key(key: str) -> bool:
 
 
 def register(*values: str | None) -> None:
-    """Mark values as secret for the rest of the process."""
+    """Mark values as secret for the rest of the process. `scrub`'s pattern is built when next used: a fleet
+    registers thousands of values, and most runs never scrub."""
     global _pattern
-    added = False
     for value in values:
         if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH and value not in _registered:
             _registered.add(value)
-            added = True
-    if added:
-        ordered = sorted(_registered, key=len, reverse=True)
-        _pattern = re.compile("|".join(re.escape(v) for v in ordered))
+            _pattern = None
 
 
 def register_bearing(masked_forms: dict[str, str]) -> None:
@@ -80,8 +77,12 @@ def clear() -> None:
 
 def scrub(text: str) -> str:
     """Text of foreign origin with every registered secret value inside it replaced (the last resort)."""
-    if _pattern is None or not text:
+    global _pattern
+    if not _registered or not text:
         return text
+    if _pattern is None:
+        ordered = sorted(_registered, key=len, reverse=True)
+        _pattern = re.compile("|".join(re.escape(v) for v in ordered))
     return _pattern.sub(MASK, text)
 
 
