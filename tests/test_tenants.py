@@ -131,6 +131,14 @@ def test_unknown_tenant_key_names_the_row_and_the_template_line(cli: Any, tmp_pa
     [line] = lines_with(res, "unknown-tenant-key")
     assert line.startswith(f"{path}:6:")  # the template's line
     assert "all 2 tenants" in line and "did you mean 'api_key'?" in line
+    res = cli(
+        "validate",
+        str(fleet(tmp_path, template=TEMPLATE.replace("{{tenant.name}}-crm", "{{tenant.nme}}"))),
+        env={"T_SIG": SIG},
+    )
+    assert [line.split(" error ")[1][:20] for line in res.output.splitlines() if " error " in line] == [
+        "[unknown-tenant-key]"
+    ]  # the name left as written is not also a duplicate in every row
 
 
 def test_a_problem_of_one_row_is_at_the_template_line_and_names_the_row(cli: Any, tmp_path: Path) -> None:
@@ -334,6 +342,11 @@ def test_a_folder_holding_tenants_files_reads_them_as_data(cli: Any, tmp_path: P
     (stray / "tenants.yaml").write_text("- {name: x}\n", encoding="utf-8")  # named by no definition of the run
     res = cli("validate", str(stray))
     assert "a tenants file" in lines_with(res, "not-a-mapping")[0]
+    itself = tmp_path / "itself" / "fleet.yaml"  # names a definition file as its tenants: an error, not a skip
+    itself.parent.mkdir()
+    itself.write_text(TEMPLATE.format(tenants="fleet.yaml"), encoding="utf-8")
+    res = cli("validate", str(itself.parent), env={"T_SIG": SIG})
+    assert res.exit_code == INVALID and lines_with(res, "bad-tenants")[0].startswith(f"{itself}:1:1:")
 
 
 def test_the_documented_examples_render(cli: Any, tmp_path: Path) -> None:

@@ -86,8 +86,8 @@ def build(
     data_files = _tenant_files(loaded)
     files_cache: FileCache = {}
     for source, (docs, file_problems) in loaded:
-        if data_files and source != loader.STDIN and Path(source).resolve() in data_files:
-            files.remove(source)  # a tenants file in a folder walk: data, not a definition
+        if not docs and data_files and source != loader.STDIN and Path(source).resolve() in data_files:
+            files.remove(source)  # a tenants file among the paths (a folder walk): data, not a definition
             continue
         problems.extend(file_problems)
         for doc in docs:
@@ -197,6 +197,8 @@ def _duplicates(items: list[Item], problems: list[Problem], unique: bool) -> Non
     for item in items:
         if item.name is None or item.element is None:
             continue
+        if item.tenant is not None and any(p.path == "name" and p.severity == "error" for p in item.problems):
+            continue  # a name that is wrong already (`${tenant.nme}` left as written) would repeat in every row
         key = (item.name, item.element, item.account)
         if key not in first:
             first[key] = item
