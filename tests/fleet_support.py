@@ -30,11 +30,13 @@ class Recorder(httpx.AsyncBaseTransport):
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, bytes]] = []
+        self.senders: list[tuple[str, str, str]] = []  # (method, host:port, Authorization) of each request
         self._inner: httpx.AsyncHTTPTransport | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         assert request.url.host in ("127.0.0.1", "::1"), request.url
         self.calls.append((request.method, request.url.path, await request.aread()))
+        self.senders.append((request.method, request.url.netloc.decode(), request.headers.get("Authorization", "")))
         if self._inner is None:
             self._inner = httpx.AsyncHTTPTransport()
         return await self._inner.handle_async_request(request)
