@@ -88,7 +88,7 @@ def test_a_plan_over_accounts_holds_none_of_their_secrets(
 ) -> None:
     a, b = two["a"], two["b"]
     accounts_by_name(monkeypatch, {"c": Account(profile="tenant-b-bare", user_secret=B_USER, org_secret=B_ORG)})
-    args, wire_ = wire(cli, a)
+    args, _ = wire(cli, a)
     defs = write_fleet(tmp_path / "defs", ["a-1", "c-1"])
     plan_file = tmp_path / "plan.json"
     res = cli("--config", two["config"], *args, "plan", str(defs), "--out", str(plan_file), env=ENV)

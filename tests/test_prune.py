@@ -67,7 +67,7 @@ def test_prune_deletes_only_owned_instances_no_definition_describes(
 def test_prune_in_shards_deletes_each_orphan_once(cli: Any, emulator_server: Any, tmp_path: Path) -> None:
     from cloudevents_cli.platform.plans import shard_of
 
-    args, wire_ = wire(cli, emulator_server)
+    args, _ = wire(cli, emulator_server)
     everyone = [f"t-{n}" for n in range(12)]
     defs = write_fleet(tmp_path / "defs", everyone)
     assert cli(*args, "apply", str(defs), "--owner", OWNER, env=ENV).exit_code == 0
