@@ -228,7 +228,7 @@ def create(
             concurrency,
         )
 
-    results = _run_batch(out, len(items), "creating", start)
+    results = _run_batch(out, 0 if stream else len(items), "creating", start)
     _show(out, results, stream)
     finish(batch_code(results, invalid_input=bool(batch.errors)))
 
@@ -280,7 +280,7 @@ def _apply_like(
             concurrency,
         )
 
-    results = _run_batch(out, len(items), "comparing" if dry_run else "applying", start)
+    results = _run_batch(out, 0 if stream else len(items), "comparing" if dry_run else "applying", start)
     _show(out, results, stream)
     finish(batch_code(results, invalid_input=bool(batch.errors), diff=diff))
 
