@@ -55,7 +55,7 @@ def batch_code(results: Iterable[Any], *, invalid_input: bool = False, diff: boo
     codes = [result_code(r.action, r.error) for r in results]
     if invalid_input:
         codes.append(ExitCode.INVALID)
-    if diff and any(r.action in ("would-create", "would-update") for r in results):
+    if diff and any(r.action in ("would-create", "would-update", "would-delete") for r in results):
         codes.append(ExitCode.NO)
     return worst(codes)
 
@@ -148,6 +148,15 @@ class Interrupted(CloudEventsError):
     def __init__(self, message: str = "interrupted", *, results: list[Any] | None = None) -> None:
         super().__init__(message)
         self.results = results or []
+
+
+class PlanRefused(CloudEventsError):
+    """`apply PLAN` will not apply the plan: the live state changed since it was made (`plan-stale`), it was
+    applied already (`plan-applied`), or it is for another platform or renders otherwise now. Exit 1: the
+    answer is no; make a new plan."""
+
+    exit_code = ExitCode.NO
+    code = "plan-refused"
 
 
 class NotFound(PlatformError):

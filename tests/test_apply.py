@@ -785,3 +785,20 @@ def test_empty_resources_drop_every_resource() -> None:
         plan(body, {"configuration": {"event.notification.enabled": "true", "event.poller.configuration": "{}"}}).patch
         == {}
     )
+
+
+# -- the ownership tag (apply --owner) ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("defined", "live", "sent"),
+    [
+        (["a", "b"], ["a", "b"], ["a", "b", "own"]),  # the definition's tags plus the owner's
+        (["a", "b"], ["b", "a", "own"], None),  # a set: nothing to do
+        (None, ["x"], ["x", "own"]),  # no tags in the definition: the live ones are kept, the owner's added
+        (None, ["own", "x"], None),
+        ([], ["x", "own"], ["own"]),  # `tags: []` still means no other tag
+    ],
+)
+def test_the_owner_tag_joins_the_tags_apply_sends(defined: Any, live: Any, sent: Any) -> None:
+    body = {k: v for k, v in BODY.items() if k != "tags"} | ({"tags": defined} if defined is not None else {})
+    result = plan(body, {**LIVE, "tags": live}, owner="own")
+    assert result.patch.get("tags") == sent

@@ -17,6 +17,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Create what is missing, PATCH what differs, leave what matches (by name and element).",
     ),
     "diff": ("batch_cmds", "Show what apply would change; exit 1 when something differs."),
+    "plan": (
+        "batch_cmds",
+        "Show what apply would do and, with --out, write it as a plan that `apply FILE` applies exactly.",
+    ),
     "list": (
         "instance_cmds",
         "Instances as a table: id, name, element, events type, enabled, callback URL, tags.",

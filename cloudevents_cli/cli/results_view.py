@@ -31,6 +31,21 @@ def render_results(out: Output, results: Sequence[Result], *, bodies: bool = Fal
     )
 
 
+def stream_result(out: Output, result: Result) -> None:
+    """--stream: one result as one JSON line as it finishes (the result object of the document, with
+    `schema_version`); a failure also as one line on stderr."""
+    if result.error is not None and result.action not in ("invalid", "not-run"):
+        out.error(f"error: {result.source} {result.name or ''}: {result.error.message}")
+    out.emit_line(result.as_dict(), table=lambda d: None)
+
+
+def stream_summary(out: Output, results: Sequence[Result]) -> None:
+    """--stream: the last line, `{"schema_version": 1, "summary": {action: count}}`: the run is over."""
+    from cloudevents_cli.platform.results import summary
+
+    out.emit_line({"summary": summary(results)}, table=lambda d: None)
+
+
 def _results_table(out: Output, doc: dict[str, Any]) -> None:
     results = doc["results"]
     if results:

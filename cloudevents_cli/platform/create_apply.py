@@ -1,10 +1,19 @@
-"""The flows behind create, apply and diff: one Result per definition, in input order. Nothing printed here.
+"""The flows behind create, apply, diff and plan: one Result per definition, in input order (prune's deletes
+first). Nothing printed here.
 
-apply: live instances are found by (name, element): a search by name then an exact filter (or, for a
-large batch, one listing of everything, indexed). 0 found -> POST; 1 -> PATCH when something differs, else
-unchanged; more -> a conflict naming their ids. A POST is never sent twice for one definition in one run:
-when its outcome is unknown, a fresh look-up by (name, element) reports it created if it is there, else
-`unknown` (the platform may still be processing it; the next run finds it). `create` reports `unknown` at once.
+Each item goes to its account's client (`clients(item.account)`: one client, and so one set of credentials, per
+account; a single PlatformClient stands for every account).
+
+apply is two steps. `assess` reads: live instances are found by (name, element): a search by name then an
+exact filter (or, for a large batch, one listing of everything per account, indexed). 0 found -> create;
+1 -> update when something differs, else unchanged; more -> a conflict naming their ids. With `prune`, the
+instances carrying the `owner` tag that no definition describes are to be deleted. `carry_out` then writes
+what was decided. diff and plan are `assess` alone; `apply PLAN` is `assess`, a check against the plan
+(platform/plans.py), then `carry_out`.
+
+A POST is never sent twice for one definition in one run: when its outcome is unknown, a fresh look-up by
+(name, element) reports it created if it is there, else `unknown` (the platform may still be processing it;
+the next run finds it). `create` reports `unknown` at once.
 On Ctrl-C a batch raises Interrupted: items whose write was sent are `unknown`, those not begun `not-run`.
 """
 
@@ -12,10 +21,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from cloudevents_cli import redact
-from cloudevents_cli.errors import CloudEventsError, Conflict, OutcomeUnknown, Unreachable
+from cloudevents_cli.errors import CloudEventsError, Conflict, Interrupted, OutcomeUnknown, Unreachable
 from cloudevents_cli.platform.client import PlatformClient, instance_element
 from cloudevents_cli.platform.planner import plan
 from cloudevents_cli.platform.results import (
@@ -28,14 +38,32 @@ from cloudevents_cli.platform.results import (
 )
 from cloudevents_cli.platform.runner import DEFAULT_CONCURRENCY, run_ordered, writing
 
-LIST_ALL_THRESHOLD = 25  # above this many definitions, apply lists every instance once instead of searching each
+LIST_ALL_THRESHOLD = 25  # above this many definitions of one account, apply lists its instances once
 LOOKUP_TRIES = 3
+PRUNE_SOURCE = "prune"
+
+Clients = PlatformClient | Callable[[Any], PlatformClient]
+
+
+def client_for(clients: Clients) -> Callable[[Any], PlatformClient]:
+    """The client of an account (`Item.account`, None for the run's)."""
+    if isinstance(clients, PlatformClient):
+        return lambda _account: clients
+    return clients
 
 
 def _register(items: Sequence[Any]) -> None:
     for item in items:
         if item.secrets:
             redact.register(*item.secrets)
+
+
+def with_owner(body: dict[str, Any], owner: str | None) -> dict[str, Any]:
+    """The POST body with the ownership tag added to its tags (a copy; unchanged without an owner)."""
+    if owner is None:
+        return body
+    tags = list(body.get("tags") or [])
+    return {**body, "tags": tags if owner in tags else [*tags, owner]}
 
 
 # -- create -------------------------------------------------------------------------------------------------
@@ -52,7 +80,7 @@ def dry_run_create(items: Sequence[Any], *, show_secrets: bool = False) -> list[
 
 
 async def create_all(
-    client: PlatformClient,
+    clients: Clients,
     items: Sequence[Any],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -60,13 +88,14 @@ async def create_all(
     on_done: Callable[[Result], None] | None = None,
 ) -> list[Result]:
     _register(items)
+    pick = client_for(clients)
 
     async def one(item: Any) -> Result:
         if not item.valid:
             return invalid_result(item)
         writing()
         try:
-            created = await client.create_instance(item.body, secrets=item.secrets)
+            created = await pick(item.account).create_instance(item.body, secrets=item.secrets)
         except OutcomeUnknown as err:
             return failed_result(item, err, "unknown", changes=[])
         except CloudEventsError as err:
@@ -85,98 +114,251 @@ async def create_all(
     )
 
 
-# -- apply / diff -------------------------------------------------------------------------------------------
+# -- apply / diff / plan ------------------------------------------------------------------------------------
 class _Finder:
-    """Finds live instances by (name, element): one listing for large batches, else a search per name."""
+    """Finds live instances of one account by (name, element): one listing for large batches (kept, so that
+    prune reads the owned instances from it too), else a search per name."""
 
     def __init__(self, client: PlatformClient, list_all: bool) -> None:
         self.client = client
         self.list_all = list_all
+        self._all: list[dict[str, Any]] | None = None
         self._index: dict[tuple[str, str | None], list[dict[str, Any]]] | None = None
         self._lock = asyncio.Lock()
+
+    async def everything(self) -> list[dict[str, Any]]:
+        async with self._lock:
+            if self._all is None:
+                self._all = await self.client.list_instances()
+                index: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+                for inst in self._all:
+                    index.setdefault((str(inst.get("name")), instance_element(inst)), []).append(inst)
+                self._index = index
+        return self._all
 
     async def find(self, name: str, element: str | None) -> list[dict[str, Any]]:
         if not self.list_all:
             return await self.client.find(name, element)
-        async with self._lock:
-            if self._index is None:
-                index: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
-                for inst in await self.client.list_instances():
-                    index.setdefault((str(inst.get("name")), instance_element(inst)), []).append(inst)
-                self._index = index
+        await self.everything()
+        assert self._index is not None
         return list(self._index.get((name, element), []))
+
+    async def owned(self, owner: str) -> list[dict[str, Any]]:
+        """Instances carrying the tag `owner`."""
+        found = await self.everything() if self.list_all else await self.client.list_instances(tags=[owner])
+        return [i for i in found if owner in [str(t) for t in i.get("tags") or []]]
+
+
+@dataclass
+class Step:
+    """What apply does for one definition, or one instance prune deletes, as decided from the live state."""
+
+    result: Result  # would-create, would-update, would-delete, unchanged, or failed/invalid/not-run
+    client: PlatformClient | None = None
+    item: Any = None  # the definition (None for a delete)
+    body: dict[str, Any] | None = None  # would-create: the POST body (with secrets: never shown)
+    patch: dict[str, Any] | None = None  # would-update: the PATCH body (likewise)
+
+
+@dataclass
+class Assessment:
+    steps: list[Step]
+    # what the decisions rest on, for a plan's fingerprint: ("match", account, element, name, instances) per
+    # definition, ("owned", account, instances) per account with prune
+    seen: list[tuple[Any, ...]] = field(default_factory=list)
+
+    @property
+    def results(self) -> list[Result]:
+        return [s.result for s in self.steps]
+
+
+async def assess(
+    clients: Clients,
+    items: Sequence[Any],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    update_secrets: bool = False,
+    owner: str | None = None,
+    prune: bool = False,
+    in_scope: Callable[[str, str | None], bool] = lambda name, element: True,
+    on_done: Callable[[Result], None] | None = None,
+) -> Assessment:
+    """Read the live state and decide, per definition, what apply would do; with `prune` (and an `owner`), also
+    which owned instances in scope (`in_scope(name, element)`: the shard) no definition describes.
+
+    Two definitions with the same (name, element) arrive invalid already (pipeline.build(unique=True))."""
+    _register(items)
+    pick = client_for(clients)
+    accounts: dict[Any, list[Any]] = {}
+    for item in items:
+        accounts.setdefault(item.account, []).append(item)
+    finders = {
+        account: _Finder(pick(account), list_all=sum(1 for i in group if i.valid) > LIST_ALL_THRESHOLD)
+        for account, group in accounts.items()
+    }
+    labels = {account: f"{pick(account).connection.base_url}#{n}" for n, account in enumerate(accounts)}
+    seen: list[tuple[Any, ...]] = []
+
+    deletes: list[Step] = []
+    if prune and owner is not None:
+        for account, group in accounts.items():
+            described = {(i.name, i.element) for i in group}
+            owned = [
+                i for i in await finders[account].owned(owner) if in_scope(str(i.get("name")), instance_element(i))
+            ]
+            seen.append(("owned", labels[account], owned))
+            for inst in owned:
+                key = (inst.get("name"), instance_element(inst))
+                if key not in described:
+                    result = Result(PRUNE_SOURCE, key[0], key[1], "would-delete", id=inst.get("id"))
+                    deletes.append(Step(result, client=pick(account)))
+        for step in deletes:
+            if on_done is not None:
+                on_done(step.result)
+
+    async def one(item: Any) -> Step:
+        if not item.valid:
+            return Step(invalid_result(item))
+        try:
+            return await _assess_one(
+                pick(item.account),
+                finders[item.account],
+                item,
+                update_secrets=update_secrets,
+                owner=owner,
+                seen=lambda live: seen.append(("match", labels[item.account], item.element, item.name, live)),
+            )
+        except OutcomeUnknown as err:
+            return Step(failed_result(item, err, "unknown"))
+        except CloudEventsError as err:
+            return Step(failed_result(item, err))
+
+    try:
+        steps = await run_ordered(
+            list(items),
+            one,
+            concurrency=concurrency,
+            not_run=lambda item: Step(not_run_result(item)),
+            cut_short=lambda item, wrote: Step(cut_short_result(item, wrote)),
+            on_done=(lambda step: on_done(step.result)) if on_done is not None else None,
+        )
+    except Interrupted as err:
+        raise Interrupted(err.message, results=[s.result for s in deletes + err.results]) from None
+    return Assessment(deletes + steps, seen)
+
+
+async def _assess_one(
+    client: PlatformClient,
+    finder: _Finder,
+    item: Any,
+    *,
+    update_secrets: bool,
+    owner: str | None,
+    seen: Callable[[list[dict[str, Any]]], None],
+) -> Step:
+    name = str(item.name)
+    live = await finder.find(name, item.element)
+    if len(live) == 1 and "configuration" not in live[0]:
+        live = [await client.get_instance(live[0]["id"])]
+    seen(live)
+    if len(live) > 1:
+        ids = ", ".join(str(i.get("id")) for i in live)
+        raise Conflict(f"{len(live)} live instances are named '{name}' with element '{item.element}' (ids {ids})")
+    if not live:
+        return Step(base_result(item, "would-create"), client, item, body=with_owner(item.body, owner))
+    current = live[0]
+    the_plan = plan(item.body, current, update_secrets=update_secrets, secrets=item.secrets, owner=owner)
+    if not the_plan.changed:
+        return Step(base_result(item, "unchanged", id=current.get("id")), client, item)
+    result = base_result(item, "would-update", id=current.get("id"), changes=the_plan.changes)
+    return Step(result, client, item, patch=the_plan.patch)
+
+
+async def carry_out(
+    assessment: Assessment,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    fail_fast: bool = False,
+    on_done: Callable[[Result], None] | None = None,
+) -> list[Result]:
+    """Do what `assess` decided: the deletes first, then the creates and updates; the rest as it was."""
+
+    async def one(step: Step) -> Result:
+        result = step.result
+        if result.action not in ("would-create", "would-update", "would-delete"):
+            return result
+        assert step.client is not None
+        try:
+            writing()
+            if result.action == "would-delete":
+                status = await step.client.delete_instance(result.id)
+                return Result(PRUNE_SOURCE, result.name, result.element, "deleted", id=result.id, http_status=status)
+            if result.action == "would-create":
+                assert step.body is not None
+                return await _create_carefully(step.client, step.item, step.body)
+            assert step.patch is not None
+            await step.client.patch_instance(result.id, step.patch, secrets=step.item.secrets)
+            return base_result(step.item, "updated", id=result.id, http_status=200, changes=result.changes)
+        except OutcomeUnknown as err:
+            return failed_result(result, err, "unknown", id=result.id)
+        except CloudEventsError as err:
+            return failed_result(result, err, id=result.id)
+
+    def not_run(step: Step) -> Result:
+        return not_run_result(step.result) if step.result.action.startswith("would-") else step.result
+
+    def cut_short(step: Step, wrote: bool) -> Result:
+        if step.result.action.startswith("would-"):
+            return cut_short_result(step.result, wrote)
+        return step.result
+
+    return await run_ordered(
+        assessment.steps,
+        one,
+        concurrency=concurrency,
+        fail_fast=fail_fast,
+        failed=lambda r: r.failed,
+        not_run=not_run,
+        cut_short=cut_short,
+        on_done=on_done,
+    )
 
 
 async def apply_all(
-    client: PlatformClient,
+    clients: Clients,
     items: Sequence[Any],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
     update_secrets: bool = False,
     dry_run: bool = False,
+    owner: str | None = None,
+    prune: bool = False,
+    in_scope: Callable[[str, str | None], bool] = lambda name, element: True,
     on_done: Callable[[Result], None] | None = None,
 ) -> list[Result]:
-    """apply (dry_run: diff): create what is missing, PATCH what differs, leave what matches.
-
-    Two definitions with the same (name, element) arrive invalid already (pipeline.build(unique=True))."""
-    _register(items)
-    valid = sum(1 for i in items if i.valid)
-    finder = _Finder(client, list_all=valid > LIST_ALL_THRESHOLD)
-
-    async def one(item: Any) -> Result:
-        if not item.valid:
-            return invalid_result(item)
-        try:
-            return await _apply_one(client, finder, item, update_secrets=update_secrets, dry_run=dry_run)
-        except OutcomeUnknown as err:
-            return failed_result(item, err, "unknown")
-        except CloudEventsError as err:
-            return failed_result(item, err)
-
-    return await run_ordered(
-        list(items),
-        one,
+    """apply (dry_run: diff): create what is missing, PATCH what differs, leave what matches, and with prune
+    delete the owned instances no definition describes."""
+    assessment = await assess(
+        clients,
+        items,
         concurrency=concurrency,
-        fail_fast=fail_fast,
-        failed=lambda r: r.failed,
-        not_run=not_run_result,
-        cut_short=cut_short_result,
-        on_done=on_done,
+        update_secrets=update_secrets,
+        owner=owner,
+        prune=prune,
+        in_scope=in_scope,
+        on_done=on_done if dry_run else None,
     )
-
-
-async def _apply_one(
-    client: PlatformClient, finder: _Finder, item: Any, *, update_secrets: bool, dry_run: bool
-) -> Result:
-    name = str(item.name)
-    live = await finder.find(name, item.element)
-    if len(live) > 1:
-        ids = ", ".join(str(i.get("id")) for i in live)
-        raise Conflict(f"{len(live)} live instances are named '{name}' with element '{item.element}' (ids {ids})")
-    if not live:
-        if dry_run:
-            return base_result(item, "would-create")
-        return await _create_carefully(client, item)
-    current = live[0]
-    if "configuration" not in current:
-        current = await client.get_instance(current["id"])
-    the_plan = plan(item.body, current, update_secrets=update_secrets, secrets=item.secrets)
-    if not the_plan.changed:
-        return base_result(item, "unchanged", id=current.get("id"))
     if dry_run:
-        return base_result(item, "would-update", id=current.get("id"), changes=the_plan.changes)
-    writing()
-    await client.patch_instance(current["id"], the_plan.patch, secrets=item.secrets)
-    return base_result(item, "updated", id=current.get("id"), http_status=200, changes=the_plan.changes)
+        return assessment.results
+    return await carry_out(assessment, concurrency=concurrency, fail_fast=fail_fast, on_done=on_done)
 
 
-async def _create_carefully(client: PlatformClient, item: Any) -> Result:
+async def _create_carefully(client: PlatformClient, item: Any, body: dict[str, Any]) -> Result:
     """POST once. When the outcome is unknown, look the instance up: there -> created; absent -> unknown, never
     a second POST (the first may still be in progress on the platform)."""
-    writing()
     try:
-        created = await client.create_instance(item.body, secrets=item.secrets)
+        created = await client.create_instance(body, secrets=item.secrets)
         return base_result(item, "created", id=created.get("id"), http_status=200)
     except OutcomeUnknown as err:
         unknown = err

@@ -11,7 +11,8 @@ Comparison rules:
   the platform does not return at all likewise;
 - tags are compared as sets: order and duplicates do not matter; when they differ the PATCH sends the
   definition's tags, which replace all tags (platform-notes.md), `[]` included; a definition without `tags`
-  leaves the live tags alone;
+  leaves the live tags alone; apply's ownership tag (`owner`, --owner) is added to the definition's tags, or,
+  for a definition without `tags`, to the live ones when they lack it;
 - `name` and `element` are how the instance was found, so they match; `providerData` cannot be read
   back and is not compared.
 
@@ -149,6 +150,7 @@ def plan(
     *,
     update_secrets: bool = False,
     secrets: frozenset[str] = frozenset(),
+    owner: str | None = None,
 ) -> Plan:
     """Compare the POST body of a definition with the live instance."""
     result = Plan()
@@ -182,10 +184,14 @@ def plan(
         change(f"configuration.{key}", live_config[key], None, redact.is_secret_key(key))
     if patch_config:
         result.patch["configuration"] = patch_config
-    if "tags" in body:
-        wanted_tags = [str(t) for t in body.get("tags") or []]
-        live_tags = [str(t) for t in live.get("tags") or []]
+    live_tags = [str(t) for t in live.get("tags") or []]
+    tags = list(body["tags"] or []) if "tags" in body else None
+    if owner is not None:
+        tags = [*(live_tags if tags is None else tags)]
+        tags += [] if owner in tags else [owner]
+    if tags is not None:
+        wanted_tags = [str(t) for t in tags]
         if set(wanted_tags) != set(live_tags):
-            result.patch["tags"] = list(body.get("tags") or [])
+            result.patch["tags"] = tags
             result.changes.append({"path": "tags", "before": live_tags, "after": wanted_tags})
     return result

@@ -15,6 +15,7 @@ ACTIONS = (
     "unchanged",
     "would-create",
     "would-update",
+    "would-delete",
     "failed",
     "invalid",
     "unknown",
@@ -22,6 +23,7 @@ ACTIONS = (
     "deleted",
 )
 NOT_RUN_MESSAGE = "not run: an earlier definition failed and --fail-fast was given"
+HELD_MESSAGE = "not sent: another definition of the run is invalid (--partial sends the valid ones)"
 
 
 @dataclass
@@ -81,6 +83,11 @@ def failed_result(item: Any, err: CloudEventsError, action: str = "failed", **kw
 
 def not_run_result(item: Any) -> Result:
     return base_result(item, "not-run", error=CloudEventsError(NOT_RUN_MESSAGE, code="not-run"))
+
+
+def held_result(item: Any) -> Result:
+    """A valid definition not sent because another one is invalid (all or nothing, the default)."""
+    return base_result(item, "not-run", error=CloudEventsError(HELD_MESSAGE, code="not-run"))
 
 
 def cut_short_result(item: Any, wrote: bool) -> Result:
