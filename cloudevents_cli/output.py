@@ -76,6 +76,7 @@ class Output:
         self._stderr = stderr
         self._out_console: Console | None = None
         self._err_console: Console | None = None
+        self.lines_written = False  # emit_line ran: stdout is JSON lines now, and must stay so to the end
 
     # -- streams ------------------------------------------------------------------------------------------
     @property
@@ -164,6 +165,7 @@ class Output:
         if self.fmt == "json":
             import json
 
+            self.lines_written = True
             self.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
             self.stdout.flush()
         else:

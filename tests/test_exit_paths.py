@@ -38,7 +38,9 @@ def interrupted_core(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
         Result(f"{path}#3", "three", "closeio", "not-run"),
     ]
 
-    async def create_all(*args: Any, **kwargs: Any) -> Any:
+    async def create_all(*args: Any, on_done: Any = None, **kwargs: Any) -> Any:
+        if on_done is not None:
+            on_done(results[0])
         raise Interrupted(results=results)
 
     monkeypatch.setattr("cloudevents_cli.platform.create_apply.create_all", create_all)
@@ -54,6 +56,16 @@ def test_interrupted_batch_renders_its_results_and_exits_130(
     assert doc["schema_version"] == 1
     assert [r["action"] for r in doc["results"]] == ["created", "unknown", "not-run"]
     assert doc["summary"] == {"created": 1, "unknown": 1, "not-run": 1}
+    assert res.stderr.splitlines()[-1] == "interrupted: 1 of 3 finished, 1 unknown"
+
+
+def test_interrupted_stream_stays_json_lines(cli: Any, monkeypatch: pytest.MonkeyPatch, defs: Path) -> None:
+    interrupted_core(monkeypatch, defs)
+    res = cli(*OFFLINE, "create", str(defs), "-o", "json", "--stream")
+    assert res.exit_code == 130
+    lines = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [line.get("action") for line in lines] == ["created", "unknown", "not-run", None]
+    assert lines[-1] == {"schema_version": 1, "summary": {"created": 1, "unknown": 1, "not-run": 1}}
     assert res.stderr.splitlines()[-1] == "interrupted: 1 of 3 finished, 1 unknown"
 
 

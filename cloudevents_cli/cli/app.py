@@ -238,9 +238,15 @@ def _interrupted(ctx: typer.Context, results: list[Any]) -> None:
     if not results or not isinstance(obj, State):
         _report(ctx, "interrupted")
         return
-    from cloudevents_cli.cli.results_view import render_results
+    from cloudevents_cli.cli import results_view
 
-    render_results(obj.out, results)
+    if obj.out.lines_written:  # --stream: what finished is out already; the rest as lines, then the summary line
+        for result in results:
+            if result.action in ("unknown", "not-run"):
+                results_view.stream_result(obj.out, result)
+        results_view.stream_summary(obj.out, results)
+    else:
+        results_view.render_results(obj.out, results)
     unknown = sum(1 for r in results if r.action == "unknown")
     finished = sum(1 for r in results if r.action not in ("unknown", "not-run"))
     _report(ctx, f"interrupted: {finished} of {len(results)} finished, {unknown} unknown")
