@@ -93,19 +93,38 @@ def list_(
     ] = None,
     output: OutputOpt = None,
 ) -> None:
-    """An instance's events, oldest first: id, date, delivery status, attempts, last HTTP status, objects."""
+    """An instance's events, oldest first: id, date, delivery status, attempts, last HTTP status, objects.
+
+    -o json prints one JSON object a line per event, and -o id one event id a line, as the pages arrive
+    (with --limit, once the last page is in); a table or YAML is printed once every page is in.
+    """
     st = state(ctx)
     out = st.output_for(output)
-    from cloudevents_cli.platform.event_history import EventFilter, event_history, parse_since
+    from cloudevents_cli.platform.event_history import EventFilter, event_history, history_pages, parse_since
 
     where = EventFilter(parse_since(since) if since else None, object_type, event_type)
     conn = connection(st)
+    streamed = out.fmt in ("json", "id")
+
+    def stream(events: list[dict[str, Any]]) -> None:
+        if out.fmt == "id":
+            out.emit({"events": events}, ids=_event_ids)
+            return
+        for record in events:
+            out.emit_line(record, table=lambda doc: None)
 
     async def go(client: Any) -> list[dict[str, Any]]:
         instance = await client.resolve(ref)
+        if streamed and limit is None:
+            async for page in history_pages(client, instance["id"], where=where):
+                stream(page)
+            return []
         return await event_history(client, instance["id"], where=where, limit=limit)
 
     events = with_client(st, conn, go)
+    if streamed:
+        stream(events)
+        return
 
     def table(doc: dict[str, Any]) -> None:
         out.table(COLUMNS, [_row(e) for e in doc["events"]])
@@ -120,7 +139,7 @@ def show(
     event_id: Annotated[str, typer.Argument(metavar="EVENT_ID", help="The event id (from events list).")],
     output: OutputOpt = None,
 ) -> None:
-    """One event with its status and every delivery attempt (time, HTTP status, error)."""
+    """One event with its status and every delivery attempt (time, HTTP status, error); -o json: one line."""
     st = state(ctx)
     out = st.output_for(output)
     if not event_id.strip():
@@ -129,6 +148,9 @@ def show(
     from cloudevents_cli.platform.event_history import get_event
 
     record = with_client(st, conn, lambda c: get_event(c, event_id))
+    if out.fmt == "json":  # one JSON object a line, as `events list` prints each event
+        out.emit_line(record, table=lambda doc: None)
+        return
     out.emit({"events": [record]}, table=lambda doc: _event_table(out, doc["events"][0]), ids=_event_ids)
 
 
