@@ -230,8 +230,6 @@ def resend(
     Elements-Webhook-Id; its eventId is unchanged. Exit 0 when the destination answers 2xx, 1 when it answers
     anything else, 6 when it cannot be reached or does not answer in time.
     """
-    from click.core import ParameterSource
-
     st = state(ctx)
     out = st.output_for(output)
     redact.register(signature_key)
@@ -243,7 +241,7 @@ def resend(
 
     if to is not None:
         check_url(to, "--to")
-    from_env = ctx.get_parameter_source("signature_key") == ParameterSource.ENVIRONMENT
+    from_env = getattr(ctx.get_parameter_source("signature_key"), "name", None) == "ENVIRONMENT"
     if definition is not None and signature_key is not None and not from_env:
         raise UsageError("give the signature key one way: --signature-key or -f")
     keys = _definition_keys(out, definition) if definition is not None else []
