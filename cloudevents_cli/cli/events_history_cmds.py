@@ -195,8 +195,9 @@ def _definition_keys(out: Output, path: str) -> list[tuple[str | None, str | Non
     for item in batch.items:
         redact.register(*item.secrets)
         conf = (item.body or {}).get("configuration") or {}
-        key = conf.get("event.notification.signature.key")
-        keys.append((item.name, str(key) if key else None))
+        key = str(conf.get("event.notification.signature.key") or "") or None
+        redact.register(key)
+        keys.append((item.name, key))
     return keys
 
 
@@ -227,7 +228,9 @@ def resend(
     """Send a recorded event again, signed as the platform signs, to its callback URL or --to URL.
 
     The body is the one the platform notified, byte for byte (GET /instances/events/{id}), with a new
-    Elements-Webhook-Id; its eventId is unchanged. Exit 0 when the destination answers 2xx, 1 when it answers
+    Elements-Webhook-Id; its eventId is unchanged. The key: --signature-key, else -f's events.signature_key,
+    else CE_SIGNATURE_KEY, else the instance's as the platform answers it (refused when masked; without one the
+    event goes unsigned, as the platform sends it). Exit 0 when the destination answers 2xx, 1 when it answers
     anything else, 6 when it cannot be reached or does not answer in time.
     """
     st = state(ctx)
