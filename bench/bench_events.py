@@ -103,8 +103,8 @@ def start_emulator(db: Path, ready: Path) -> tuple[subprocess.Popen[bytes], str]
     return proc, ready.read_text().strip()
 
 
-def measure(cmd: list[str]) -> tuple[float, int, int]:
-    """(wall seconds, lines on stdout, peak RSS in MiB) of one run of cmd."""
+def measure(cmd: list[str]) -> tuple[float, int, int, float]:
+    """(wall seconds, lines on stdout, peak RSS in MiB, CPU seconds) of one run of cmd."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CE_")}
     began = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
@@ -115,22 +115,28 @@ def measure(cmd: list[str]) -> tuple[float, int, int]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:6])}... exited with {proc.returncode}")
-    return elapsed, lines, usage.ru_maxrss // 1024  # Linux: KiB
+    return elapsed, lines, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime  # ru_maxrss: KiB on Linux
 
 
-def alternating(commands: dict[str, tuple[list[str], int]]) -> dict[str, tuple[float, int]]:
+def alternating(commands: dict[str, tuple[list[str], int]]) -> dict[str, tuple[float, int, float]]:
     """Each command RUNS times, taking turns (a shared machine's noise falls on all alike): per name, the median
-    wall seconds and the highest peak RSS (MiB). Each run must print the expected number of lines."""
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    peaks: dict[str, list[int]] = {name: [] for name in commands}
+    wall seconds, the highest peak RSS (MiB) and the median CPU seconds of the client process. Each run must
+    print the expected number of lines."""
+    seen: dict[str, list[tuple[float, int, float]]] = {name: [] for name in commands}
     for _ in range(RUNS):
         for name, (cmd, expect_lines) in commands.items():
-            elapsed, lines, peak = measure(cmd)
+            elapsed, lines, peak, cpu = measure(cmd)
             if lines != expect_lines:
                 raise SystemExit(f"{name}: expected {expect_lines} lines, got {lines}")
-            times[name].append(elapsed)
-            peaks[name].append(peak)
-    return {name: (statistics.median(times[name]), max(peaks[name])) for name in commands}
+            seen[name].append((elapsed, peak, cpu))
+    return {
+        name: (
+            statistics.median(r[0] for r in runs),
+            max(r[1] for r in runs),
+            statistics.median(r[2] for r in runs),
+        )
+        for name, runs in seen.items()
+    }
 
 
 def bench(n: int, tmp: Path) -> dict[str, float]:
@@ -143,13 +149,13 @@ def bench(n: int, tmp: Path) -> dict[str, float]:
         cli = [sys.executable, "-m", "cloudevents_cli", *conn, "events", str(inst)]
         bare = [sys.executable, "-c", BASELINE, base, DEFAULT_USER_SECRET, DEFAULT_ORG_SECRET, str(inst)]
         got = alternating({"json": ([*cli, "-o", "json"], n), "bare": (bare, 1)})
-        (json_s, json_mib), (bare_s, bare_mib) = got["json"], got["bare"]
-        table_s, _, table_mib = measure([*cli, "-o", "table"])
+        (json_s, json_mib, json_cpu), (bare_s, bare_mib, bare_cpu) = got["json"], got["bare"]
+        table_s, _, table_mib, _ = measure([*cli, "-o", "table"])
     finally:
         emulator.terminate()
         emulator.wait(10)
-    return {"json_s": json_s, "json_mib": json_mib, "bare_s": bare_s, "bare_mib": bare_mib,
-            "table_s": table_s, "table_mib": table_mib}  # fmt: skip
+    return {"json_s": json_s, "json_mib": json_mib, "json_cpu": json_cpu, "bare_s": bare_s, "bare_mib": bare_mib,
+            "bare_cpu": bare_cpu, "table_s": table_s, "table_mib": table_mib}  # fmt: skip
 
 
 def main() -> int:
@@ -158,9 +164,18 @@ def main() -> int:
         small = bench(n // 10, Path(folder))
         big = bench(n, Path(folder))
     print(f"events over {n:,} recorded events ({-(-n // 200)} pages of 200), median of {RUNS} runs:")
-    print(f"  cloudevents events -o json   {big['json_s']:6.2f} s   peak RSS {big['json_mib']:4d} MiB")
-    print(f"  bare httpx paging loop       {big['bare_s']:6.2f} s   peak RSS {big['bare_mib']:4d} MiB")
-    print(f"  ratio (cli / bare)           {big['json_s'] / big['bare_s']:6.2f}")
+    print(
+        f"  cloudevents events -o json   {big['json_s']:6.2f} s   peak RSS {big['json_mib']:4d} MiB   "
+        f"client CPU {big['json_cpu']:5.2f} s"
+    )
+    print(
+        f"  bare httpx paging loop       {big['bare_s']:6.2f} s   peak RSS {big['bare_mib']:4d} MiB   "
+        f"client CPU {big['bare_cpu']:5.2f} s"
+    )
+    print(
+        f"  ratio (cli / bare)           {big['json_s'] / big['bare_s']:6.2f} (wall)   "
+        f"{big['json_cpu'] / big['bare_cpu']:.2f} (client CPU)"
+    )
     print(f"  cloudevents events (table)   {big['table_s']:6.2f} s   peak RSS {big['table_mib']:4d} MiB (one run)")
     print(
         f"memory: -o json peaks at {small['json_mib']} MiB over {n // 10:,} events and {big['json_mib']} MiB over "
