@@ -5,8 +5,8 @@ seeding through the API would deliver N callbacks first). Both clients page thro
 requests (`GET /instances/{id}/events?pageSize=200[&nextPage=..]`): the CLI with `-o json` (one line per event,
 printed as each page arrives), and a bare loop with httpx.AsyncClient (as the CLI uses) that parses each page
 and counts. Reported: wall time of each (median of 3 runs, taking turns), the ratio, and each one's peak RSS
-(wait4's ru_maxrss); memory is flat when the CLI's peak at N events is about its peak at N/10. The table
-(which waits for every page) is measured once too. Run: `.venv/bin/python bench/bench_events.py [N]`.
+(wait4's ru_maxrss); memory is flat when the CLI's peak at N events is about its peak at N/10. The default
+table (streamed too, a line per event) is measured once. Run: `.venv/bin/python bench/bench_events.py [N]`.
 """
 
 from __future__ import annotations

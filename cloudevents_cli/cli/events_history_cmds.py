@@ -69,6 +69,33 @@ def _row(record: dict[str, Any]) -> list[Any]:
 
 
 COLUMNS = ["event id", "date", "status", "attempts", "last HTTP", "objects"]
+WIDTHS = [36, 24, 9, 8, 9]  # the objects column takes the rest
+
+
+class _Lines:
+    """The table of `events list`, printed as the pages arrive: a header, then one aligned line per event (a
+    wider value pushes its line's later columns right rather than being cut)."""
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
+        self.count = 0
+        self.header_shown = False
+
+    def _line(self, cells: list[Any]) -> str:
+        from cloudevents_cli.cli.events_cmds import printable
+
+        texts = [printable("" if c is None else str(c)) for c in cells]
+        return "  ".join([t.ljust(w) for t, w in zip(texts, WIDTHS, strict=False)] + texts[len(WIDTHS) :]).rstrip()
+
+    def header(self) -> None:
+        if not self.header_shown:
+            self.out.text(self._line(COLUMNS))
+            self.header_shown = True
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        self.header()
+        self.out.text(self._line(_row(record)))
+        self.count += 1
 
 
 def _event_ids(doc: dict[str, Any]) -> list[Any]:
@@ -95,8 +122,8 @@ def list_(
 ) -> None:
     """An instance's events, oldest first: id, date, delivery status, attempts, last HTTP status, objects.
 
-    -o json prints one JSON object a line per event, and -o id one event id a line, as the pages arrive
-    (with --limit, once the last page is in); a table or YAML is printed once every page is in.
+    Printed as the pages arrive (with --limit, once the last page is in): a table line, a JSON object a line
+    (-o json) or an event id a line (-o id) per event; -o yaml prints one document at the end.
     """
     st = state(ctx)
     out = st.output_for(output)
@@ -104,14 +131,15 @@ def list_(
 
     where = EventFilter(parse_since(since) if since else None, object_type, event_type)
     conn = connection(st)
-    streamed = out.fmt in ("json", "id")
+    lines = _Lines(out)
+    streamed = out.fmt != "yaml"
 
     def stream(events: list[dict[str, Any]]) -> None:
         if out.fmt == "id":
             out.emit({"events": events}, ids=_event_ids)
             return
-        for record in events:
-            out.emit_line(record, table=lambda doc: None)
+        for record in events:  # each masked as any output is, then a JSON line or a table line
+            out.emit_line(record, table=lines)
 
     async def go(client: Any) -> list[dict[str, Any]]:
         instance = await client.resolve(ref)
@@ -122,15 +150,13 @@ def list_(
         return await event_history(client, instance["id"], where=where, limit=limit)
 
     events = with_client(st, conn, go)
-    if streamed:
-        stream(events)
+    if not streamed:
+        out.emit({"events": events})
         return
-
-    def table(doc: dict[str, Any]) -> None:
-        out.table(COLUMNS, [_row(e) for e in doc["events"]])
-        out.info(f"{len(events)} event{'s' if len(events) != 1 else ''}")
-
-    out.emit({"events": events}, table=table, ids=_event_ids)
+    stream(events)
+    if out.fmt == "table":
+        lines.header()  # an empty history still shows its columns
+        out.info(f"{lines.count} event{'s' if lines.count != 1 else ''}")
 
 
 @events_app.command()
