@@ -284,6 +284,23 @@ def test_events_json_lines_arrive_page_by_page(cli: Any) -> None:
     pages.clear()
     ids = cli(*base, "events", "7", "-o", "id")
     assert ids.exit_code == 6 and ids.stdout.split() == ["e1", "e2"]
+    pages.clear()
+    table = cli(*base, "events", "7")  # the default table streams too: a header, then a line per event
+    assert table.exit_code == 6 and [line.split()[0] for line in table.stdout.splitlines()] == ["event", "e1", "e2"]
+
+
+def test_events_table_lines_show_control_characters_escaped(cli: Any) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/instances/7"):
+            return httpx.Response(200, json={"id": 7, "name": "shop"})
+        events = [{"objectType": "orders\x1b[2J", "objectId": "1"}]
+        return httpx.Response(200, json=[{"eventId": "e1\x1b]0;owned\x07", "status": "NOTIFIED", "events": events}])
+
+    cli.seams.transport = httpx.MockTransport(handler)
+    base = ["--base-url", "http://127.0.0.1:9/elements/api-v2", "--user-secret", "u-1", "--org-secret", "o-1"]
+    res = cli(*base, "events", "7")
+    assert res.exit_code == 0 and "\x1b" not in res.stdout and "\x07" not in res.stdout
+    assert "e1\\x1b]0;owned\\x07" in res.stdout and "orders\\x1b[2J/1" in res.stdout
 
 
 def test_a_masked_signature_key_needs_the_key_and_nothing_is_sent(cli: Any, callback_receiver: Any) -> None:
