@@ -86,4 +86,64 @@ verified = sum(1 for r in rows if r.get("signature") == "ok")
 print(f"{len(rows)} events received, {verified} with a valid signature")
 PY
 
+# --- operating events ---
+# Day two: a receiver that refuses, `status` pointing at it, the receiver fixed, the queued deliveries released
+# and every event arriving once. Its own emulator: an account whose failure policy queues deliveries once the
+# retries run out (SAP Open Connectors' 5 retries; an emulator minute of 1 ms, so they take well under a second).
+step "Operating events: an emulator whose account queues deliveries when retries run out"
+"$CE" emulator --port 0 --minute 0.001 --flavour open-connectors --failure-policy queue \
+  --ready-file "$work/ops.url" 2>"$work/ops.log" &
+pids+=($!)
+wait_for "$work/ops.url"
+ops=(--base-url "$(cat "$work/ops.url")")
+echo "emulator at $(cat "$work/ops.url")"
+
+step "A receiver that refuses every callback (it was given the wrong signature key: 401)"
+"$CE" --color never listen --port 0 --signature-key wrong-key-0123456789abcdef \
+  --ready-file "$work/refusing.url" >/dev/null 2>"$work/refusing.log" &
+refusing=$!
+pids+=($refusing)
+wait_for "$work/refusing.url"
+receiver="$(cat "$work/refusing.url")"
+port="${receiver##*:}" port="${port%%/*}"
+show "$CE" "${ops[@]}" apply sample-configs/zendesk-webhooks.yaml --callback-url "$receiver"
+ops_id="$("$CE" "${ops[@]}" -o id list --name acme-zendesk-webhooks)"
+set +e
+show "$CE" "${ops[@]}" trigger "$ops_id" --object-type tickets --count 25 --wait
+echo "(trigger --wait exits $?: the deliveries ended queued)"
+
+step "status points at the instance (exit 1: it needs attention)"
+show "$CE" "${ops[@]}" status --all
+echo "(status exits $?)"
+set -e
+show "$CE" "${ops[@]}" deliveries --callback-url "$receiver"
+
+step "Fix the receiver (same port, the right key, --dedupe) and release the queued deliveries"
+kill "$refusing" && wait "$refusing" 2>/dev/null || true
+"$CE" --color never listen --port "$port" --dedupe -o json \
+  --ready-file "$work/fixed.url" >"$work/released.jsonl" 2>"$work/fixed.log" &
+pids+=($!)
+wait_for "$work/fixed.url"
+show "$CE" "${ops[@]}" deliveries --release --callback-url "$receiver"
+for _ in $(seq 1 100); do [ "$(wc -l <"$work/released.jsonl")" -ge 25 ] && break; sleep 0.1; done
+
+step "Replay one of them: resent as the platform signs it, and listen --dedupe handles its eventId only once"
+first="$(python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline())["event_id"])' "$work/released.jsonl")"
+show "$CE" "${ops[@]}" events resend "$first"
+sleep 0.2
+grep "duplicate event" "$work/fixed.log" || { echo "demo: the listener did not see the resent event" >&2; exit 1; }
+
+step "The events arrive, each once"
+python3 - "$work/released.jsonl" <<'PY'
+import collections, json, sys
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+per_event = collections.Counter(r["event_id"] for r in rows)
+ok = sum(1 for r in rows if r.get("signature") == "ok")
+print(f"{len(rows)} events in {len(per_event)} deliveries ({', '.join(map(str, per_event.values()))} events each), "
+      f"{ok} with a valid signature")
+if len(rows) != 25 or ok != 25:
+    sys.exit("demo: the released events did not all arrive")
+PY
+show "$CE" "${ops[@]}" status --all
+
 step "Done: the emulator and the listener stop now"

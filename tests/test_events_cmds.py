@@ -117,15 +117,24 @@ def run_json(cli: Any, opts: list[str], *args: str) -> dict[str, Any]:
     return doc
 
 
+def event_lines(cli: Any, opts: list[str], *args: str) -> list[dict[str, Any]]:
+    """`events list|show -o json`: one JSON object a line per event, each with schema_version (dropped here)."""
+    res = cli(*opts, *args, "-o", "json")
+    assert res.exit_code == 0, res.stderr
+    docs = [json.loads(line) for line in res.stdout.splitlines()]
+    assert all(d.pop("schema_version") == 1 for d in docs)
+    return docs
+
+
 # -- events list ----------------------------------------------------------------------------------------------
 def test_events_list_pages_to_the_end_and_its_rows_are_the_emulators_records(
     cli: Any, emulator: InProcessEmulator, opts: list[str], wire: Recording
 ) -> None:
     inst = make(emulator, "shop")
     ids = [record(emulator, inst, objects=[("orders", "UPDATED", str(n))]) for n in range(450)]
-    doc = run_json(cli, opts, "events", "list", "shop")
-    assert doc["schema_version"] == 1 and doc["events"] == history(emulator, inst)
-    assert [e["eventId"] for e in doc["events"]] == ids
+    events = event_lines(cli, opts, "events", "list", "shop")
+    assert events == history(emulator, inst)
+    assert [e["eventId"] for e in events] == ids
     pages = [s for s in wire.sent if s.path.endswith(f"/instances/{inst}/events")]
     assert len(pages) == 3 and all(("pageSize", "200") in s.params for s in pages)
     assert "nextPage" not in dict(pages[0].params) and all("nextPage" in dict(s.params) for s in pages[1:])
@@ -141,7 +150,7 @@ def test_events_list_filters(cli: Any, emulator: InProcessEmulator, opts: list[s
     new = record(emulator, inst, objects=[("contacts", "UPDATED", "3"), ("deals", "DELETED", "4")])
 
     def ids(*args: str) -> list[str]:
-        return [e["eventId"] for e in run_json(cli, opts, "events", "list", str(inst), *args)["events"]]
+        return [e["eventId"] for e in event_lines(cli, opts, "events", "list", str(inst), *args)]
 
     assert ids() == [old, mid, new]
     assert ids("--object-type", "deals") == [mid, new]
@@ -185,9 +194,9 @@ def test_events_list_bad_input_sends_nothing(
 def test_events_show_every_attempt(cli: Any, emulator: InProcessEmulator, opts: list[str], wire: Recording) -> None:
     inst = make(emulator, "shop")
     event_id = record(emulator, inst, attempts=[(503, "HTTP 503"), (None, "ConnectError"), (200, None)])
-    doc = run_json(cli, opts, "events", "show", event_id)
+    [shown] = event_lines(cli, opts, "events", "show", event_id)
     with emulator.sync_client() as c:
-        assert doc["events"] == [c.get(f"/instances/events/{event_id}").json()]
+        assert shown == c.get(f"/instances/events/{event_id}").json()
     assert [s.path for s in wire.sent] == [f"/elements/api-v2/instances/events/{event_id}"]
     res = cli(*opts, "events", "show", event_id)
     assert res.exit_code == 0, res.stderr
@@ -195,7 +204,7 @@ def test_events_show_every_attempt(cli: Any, emulator: InProcessEmulator, opts: 
     for n, (code, error) in enumerate([("503", "HTTP 503"), (None, "ConnectError"), ("200", None)], start=1):
         [line] = [x for x in lines if x.startswith(f"│ {n} ")]
         assert (code is None or code in line) and (error is None or error in line)
-        assert doc["events"][0]["attempts"][n - 1]["date"] in line
+        assert shown["attempts"][n - 1]["date"] in line
 
 
 def test_events_show_quotes_the_id_and_reports_a_missing_event(
@@ -305,10 +314,10 @@ def test_events_of_triggered_deliveries_equal_the_emulators_records(
         trigger = f"{emulator.root_url}/_emulator/instances/{inst}/events"
         sent = c.post(trigger, json={"count": 45, "objectType": "orders"}).json()["batches"]
         sent += c.post(trigger, json={"count": 3, "objectType": "customers"}).json()["batches"]
-    everything = run_json(cli, opts, "events", "list", "shop")["events"]
+    everything = event_lines(cli, opts, "events", "list", "shop")
     assert everything == history(emulator, inst) and [e["eventId"] for e in everything] == [b["eventId"] for b in sent]
     assert all(e["status"] == "NOTIFIED" and len(e["attempts"]) == 1 for e in everything)
-    customers = run_json(cli, opts, "events", "list", "shop", "--object-type", "customers")["events"]
+    customers = event_lines(cli, opts, "events", "list", "shop", "--object-type", "customers")
     assert customers == everything[-1:] and receiver.hits == 4
 
 

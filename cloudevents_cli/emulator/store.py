@@ -93,6 +93,33 @@ def _instance(row: sqlite3.Row) -> Instance:
     )
 
 
+def _platform_fields(row: sqlite3.Row, attempts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fields of the platform's event record (its swagger's `Event`, which churros' event.schema.json checks):
+    `eventDate`, `providerData` (the vendor payload as a string), `notifiedData`, and per notified instance
+    `eventElementInstances[].notifiedData`: the exact body sent to its callback URL, as a string."""
+    body = row["body"]
+    try:
+        notified = json.loads(body)
+        raw = notified["message"]["raw"]
+    except (ValueError, TypeError, KeyError):
+        notified, raw = None, None
+    return {
+        "eventDate": row["created"],
+        "providerData": json.dumps(raw, separators=(",", ":")) if raw is not None else None,
+        "notifiedData": [notified] if notified is not None else [],
+        "eventElementInstances": [
+            {
+                "eventId": row["event_id"],
+                "elementInstanceId": row["instance_id"],
+                "notificationId": row["id"],
+                "notifiedData": body,
+                "createdDate": row["created"],
+                "updatedDate": attempts[-1]["date"] if attempts else row["created"],
+            }
+        ],
+    }
+
+
 class Store:
     """Thread-safe: one connection behind a lock (the server's loop and test threads share it)."""
 
@@ -315,6 +342,7 @@ class Store:
             "callbackUrl": row["url"],
             "events": json.loads(row["events"]),
             "attempts": attempts,
+            **_platform_fields(row, attempts),
         }
 
     def delivery_page(self, instance_id: int, *, after: int, limit: int) -> tuple[list[dict[str, Any]], bool]:

@@ -4,7 +4,7 @@ attempts, and the switches (instance enabled/disabled, events on/off) as idempot
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -78,20 +78,18 @@ def _page_problem(page: Any) -> str | None:
     return None
 
 
-async def event_history(
+async def history_pages(
     client: PlatformClient,
     instance_id: Any,
     *,
     where: EventFilter | None = None,
-    limit: int | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
-) -> list[dict[str, Any]]:
-    """The instance's events matching `where`, oldest first, following page tokens to the end (at most MAX_PAGES
-    pages and MAX_EVENTS events); with `limit`, only the most recent `limit` of them."""
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """The instance's events matching `where`, oldest first, one list per page as it arrives, following page
+    tokens to the end (at most MAX_PAGES pages and MAX_EVENTS events)."""
     where = where or EventFilter()
     path = f"/instances/{quote(str(instance_id), safe='')}/events"
     what = f"GET {path}"
-    kept: deque[dict[str, Any]] = deque(maxlen=limit)
     token: str | None = None
     seen: set[str] = set()
     total = 0
@@ -105,14 +103,29 @@ async def event_history(
         total += len(page)
         if total > MAX_EVENTS:
             raise BadResponse(f"{what}: more than {MAX_EVENTS} events, the most this tool reads", status=200)
-        kept.extend(r for r in page if where.matches(r))
+        yield [r for r in page if where.matches(r)]
         token = response.headers.get(NEXT_PAGE_HEADER) or None
         if not token or not page:
-            return list(kept)
+            return
         if token in seen:
             raise BadResponse(f"{what}: the platform repeated a page token", status=200)
         seen.add(token)
     raise BadResponse(f"{what}: more than {MAX_PAGES} pages of {page_size}, the most this tool follows", status=200)
+
+
+async def event_history(
+    client: PlatformClient,
+    instance_id: Any,
+    *,
+    where: EventFilter | None = None,
+    limit: int | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> list[dict[str, Any]]:
+    """Every page of `history_pages` in one list; with `limit`, only the most recent `limit` events."""
+    kept: deque[dict[str, Any]] = deque(maxlen=limit)
+    async for page in history_pages(client, instance_id, where=where, page_size=page_size):
+        kept.extend(page)
+    return list(kept)
 
 
 async def get_event(client: PlatformClient, event_id: str) -> dict[str, Any]:
