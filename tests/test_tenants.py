@@ -29,6 +29,7 @@ element: hubspotcrm
 tags: [fleet, "${{tenant.name}}"]
 configuration:
   hapikey: ${{tenant.api_key}}
+  authentication.type: apikey
 events:
   type: webhooks
   callback_url: https://hooks.example.com/${{tenant.name}}
@@ -147,10 +148,10 @@ def test_a_problem_of_one_row_is_at_the_template_line_and_names_the_row(cli: Any
     res = cli("validate", "-o", "json", str(path), env={"T_SIG": SIG})
     assert res.exit_code == INVALID
     [problem] = [p for p in json.loads(res.stdout)["problems"] if p["code"] == "bad-callback-url"]
-    assert (problem["source"], problem["line"], problem["path"]) == (str(path), 9, "events.callback_url")
+    assert (problem["source"], problem["line"], problem["path"]) == (str(path), 10, "events.callback_url")
     assert problem["message"].startswith(f"tenant 2 ({tmp_path / 'tenants.csv'}:3): ")
     res = cli("validate", "-o", "github", str(path), env={"T_SIG": SIG})
-    assert f"::error file={path},line=9," in res.stdout and "tenant 2 (" in res.stdout
+    assert f"::error file={path},line=10," in res.stdout and "tenant 2 (" in res.stdout
 
 
 def test_a_template_problem_is_reported_once_for_all_rows(cli: Any, tmp_path: Path) -> None:
