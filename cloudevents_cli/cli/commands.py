@@ -46,6 +46,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "health_cmds",
         "Queued webhook deliveries (all, or of one callback URL); --release sends them again.",
     ),
+    "authorize": (
+        "authorize_cmd",
+        "OAuth2: consent URL, local redirect or pasted code, then create or re-authenticate.",
+    ),
+    "elements": (
+        "elements_cmd",
+        "The element catalogue: auth type, event methods, required keys, default poller configuration.",
+    ),
     "listen": ("events_cmds", "Receive event callbacks locally, verify their signatures, and print each event."),
     "verify": ("events_cmds", "Check a callback body against its signature header value."),
     "trigger": (

@@ -36,14 +36,10 @@ def header_value(signature: str) -> str:
     return value
 
 
-def check(
-    key: str | None, body: bytes, signature: str | None, *, strip_newline: bool = False
-) -> VerifyResult:
+def check(key: str | None, body: bytes, signature: str | None, *, strip_newline: bool = False) -> VerifyResult:
     """Compare in constant time. InvalidInput for a missing key or signature, or a malformed signature."""
     if not key:
-        raise InvalidInput(
-            "no signature key: give --signature-key or set CE_SIGNATURE_KEY", code="missing-key"
-        )
+        raise InvalidInput("no signature key: give --signature-key or set CE_SIGNATURE_KEY", code="missing-key")
     if signature is None or not signature.strip():
         raise InvalidInput("no signature: give --signature 'sha256=...'", code="missing-signature")
     try:
