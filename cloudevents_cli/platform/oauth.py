@@ -151,6 +151,7 @@ class Listener:
         self.host, self.port, self.path, self.state = host, port, path, state
         self.result: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._server: asyncio.Server | None = None
+        self._answered = False
 
     async def start(self) -> None:
         hosts = ["127.0.0.1", "::1"] if self.host == "localhost" else [self.host]
@@ -172,9 +173,10 @@ class Listener:
             await self._server.wait_closed()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        outcome: str | AuthorizationFailed | None = None
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT)
-            status, text = self._answer(head.split(b"\r\n", 1)[0].decode("latin-1"))
+            status, text, outcome = self._answer(head.split(b"\r\n", 1)[0].decode("latin-1"))
             body = text.encode()
             writer.write(
                 f"HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
@@ -182,27 +184,32 @@ class Listener:
                 + body
             )
             await writer.drain()
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ConnectionError):
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, OSError):
             pass
         finally:
             writer.close()
+            if outcome is not None and not self.result.done():  # settled once the browser has its answer
+                if isinstance(outcome, AuthorizationFailed):
+                    self.result.set_exception(outcome)
+                else:
+                    self.result.set_result(outcome)
 
-    def _answer(self, request_line: str) -> tuple[str, str]:
+    def _answer(self, request_line: str) -> tuple[str, str, str | AuthorizationFailed | None]:
+        """(status, text, outcome): the outcome is the code or the failure, None for a request that is not it."""
         parts = request_line.split(" ")
         if len(parts) != 3 or parts[0] != "GET":
-            return "405 Method Not Allowed", "only GET\n"
+            return "405 Method Not Allowed", "only GET\n", None
         target = urlsplit(parts[1])
         if target.path != self.path or not target.query:
-            return "404 Not Found", "not the callback\n"
-        if self.result.done():
-            return "409 Conflict", "this authorization is already answered\n"
+            return "404 Not Found", "not the callback\n", None
+        if self.result.done() or self._answered:
+            return "409 Conflict", "this authorization is already answered\n", None
+        self._answered = True
         try:
             code = code_from_params(dict(parse_qsl(target.query)), self.state)
         except AuthorizationFailed as err:
-            self.result.set_exception(err)
-            return "400 Bad Request", f"cloudevents: authorization failed: {err.message}\n"
-        self.result.set_result(code)
-        return "200 OK", "cloudevents: authorized. You can close this tab and go back to the terminal.\n"
+            return "400 Bad Request", f"cloudevents: authorization failed: {err.message}\n", err
+        return "200 OK", "cloudevents: authorized. You can close this tab and go back to the terminal.\n", code
 
 
 # -- the flow -----------------------------------------------------------------------------------------------
