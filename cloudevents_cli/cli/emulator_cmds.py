@@ -112,6 +112,23 @@ def emulator(
             " are queued until released).",
         ),
     ] = "retry",
+    oauth_error: Annotated[
+        str | None,
+        typer.Option(
+            "--oauth-error",
+            metavar="ERROR",
+            help="The consent page redirects with this OAuth error (e.g. access_denied) instead of a code.",
+        ),
+    ] = None,
+    oauth_code_ttl: Annotated[
+        float,
+        typer.Option(
+            "--oauth-code-ttl",
+            metavar="SECONDS",
+            callback=_positive,
+            help="How long an authorization code from the consent page stays usable.",
+        ),
+    ] = defaults.OAUTH_CODE_TTL,
 ) -> None:
     """Run the local platform emulator (instances API, event delivery, faults).
 
@@ -134,6 +151,8 @@ def emulator(
         fill_defaults=fill_defaults,
         flavour=flavour,
         failure_policy=failure_policy,
+        oauth_error=oauth_error,
+        oauth_code_ttl=oauth_code_ttl,
     )
     demo = user_secret == _DEFAULT_USER and org_secret == _DEFAULT_ORG
 

@@ -13,7 +13,14 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cloudevents_cli.emulator import control_api, instances_api, notifications_api, responses
+from cloudevents_cli.emulator import (
+    control_api,
+    elements_api,
+    instances_api,
+    notifications_api,
+    oauth_api,
+    responses,
+)
 from cloudevents_cli.emulator.auth import AuthMiddleware, Scope
 from cloudevents_cli.emulator.context import Emulator
 from cloudevents_cli.emulator.faults import FaultsMiddleware
@@ -63,7 +70,13 @@ def create_app(settings: Settings | None = None) -> EmulatorApp:
             await emu.close()
 
     app = EmulatorApp(
-        routes=[*instances_api.routes(), *notifications_api.routes(), *control_api.routes()],
+        routes=[
+            *instances_api.routes(),
+            *elements_api.routes(),
+            *notifications_api.routes(),
+            *control_api.routes(),
+            *oauth_api.routes(),
+        ],
         middleware=[Middleware(AuthMiddleware, user_secret=settings.user_secret, org_secret=settings.org_secret)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=lifespan,

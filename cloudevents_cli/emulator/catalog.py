@@ -7,6 +7,7 @@ an element that is not authenticated through OAuth (OAuth credentials come as `p
 `poller` is the guide's example `event.poller.configuration` (url and idField), when it gives one.
 Ids are the guides' `elementId`; the two elements no guide names have ids of the emulator's own (9000x).
 `objects` marks the Salesforce family, which takes `event.objects` (a comma list) instead of a poller.
+`AUTH` holds each element's authentication types, from the same guides (see its comment).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ BOTH = (POLLING, WEBHOOKS)
 P = (POLLING,)
 W = (WEBHOOKS,)
 BASIC = ("username", "password")
+OAUTH2 = "oauth2"
+AUTH_TYPE_KEY = "authentication.type"  # the instance's choice among the element's authentication types
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,21 @@ class Element:
     @property
     def default_resource(self) -> str:
         return next(iter(self.poller), self.resource)
+
+    @property
+    def auth_types(self) -> tuple[str, ...]:
+        """The element's authentication types; the first is its `authentication.type`."""
+        return AUTH.get(self.key, ("custom",))
+
+    def auth_type(self, config: dict[str, str]) -> str:
+        """How an instance with this configuration authenticates: the type its `authentication.type` names
+        when the element has several (any case: guides write `apiKey`, samples `apikey`), else the element's."""
+        chosen = (config.get(AUTH_TYPE_KEY) or "").strip().lower()
+        types = self.auth_types
+        return next((t for t in types if len(types) > 1 and t.lower() == chosen), types[0])
+
+    def uses_oauth2(self, config: dict[str, str]) -> bool:
+        return self.auth_type(config) == OAUTH2
 
     def as_ref(self) -> dict[str, object]:
         return {"id": self.id, "key": self.key, "name": self.name}
@@ -177,6 +195,34 @@ _ELEMENTS = (
     # docs/elements/wufoo/events.md
     Element(685, "wufoo", "Wufoo", W, BASIC, "entries"),
 )  # fmt: skip
+
+# Authentication types (repo cloud-elements/devportal at dad3573): the "Authentication" row of each guide's
+# index.md, the `"authentication": {"type": ...}` of its published responses, and its authenticate.md (an
+# `/oauth/url` step with `providerData.code` is OAuth 2). Several types: the instance picks one with
+# `authentication.type` (docs/elements/hubspot-crm/authenticate.md: "oauth2" or "apiKey";
+# docs/elements/dynamicscrm/authenticate.md: "custom" or "oauth2"; netsuite: "Basic" or "custom";
+# docs/elements/zuora/index.md "Basic and Custom OAuth 2.0"; docs/elements/shopify/authenticate.md is OAuth 2 and
+# private apps use basic credentials; docs/elements/quickbooksonline/index.md: OAuth 2.0 for apps created after
+# July 2017, OAuth 1 before). Elements missing here authenticate with their own configuration ("custom").
+_OAUTH2_ONLY = (
+    "sfdc", "sfdcservicecloud", "sfdcdocuments", "sfdclibraries", "zendesk", "box", "googledrive", "dropbox",
+    "marketo", "sharefile", "bullhorn", "constantcontact", "eloqua", "egnyte", "gmail", "googlecalendar",
+    "outlookemail", "revel", "square", "github", "mailchimpv3", "freshbooksv2", "microsoftgraph", "sapanywhere",
+)  # fmt: skip
+AUTH: dict[str, tuple[str, ...]] = {
+    **{key: (OAUTH2,) for key in _OAUTH2_ONLY},
+    "hubspotcrm": (OAUTH2, "apiKey"),
+    "hubspot": (OAUTH2, "apiKey"),
+    "quickbooks": (OAUTH2, "oauth1"),
+    "shopify": (OAUTH2, "basic"),
+    "dynamicscrm": ("custom", OAUTH2),
+    "netsuiteerpv2": ("custom", "basic"),
+    "netsuitecrmv2": ("custom", "basic"),
+    "zuorav2": ("basic", "custom"),
+    **{key: ("basic",) for key in ("closeio", "freshdeskv2", "stripe", "chargify", "twiliov2", "bigcommerce")},
+    **{key: ("basic",) for key in ("insightly", "sagecrm", "servicenow", "saps4hanacloud", "abbyy", "greenhouse")},
+    **{key: ("basic",) for key in ("helpscout", "wufoo", "sugarcrmv2")},
+}
 
 ELEMENTS: dict[str, Element] = {e.key: e for e in _ELEMENTS}
 _BY_ID: dict[int, Element] = {e.id: e for e in _ELEMENTS}

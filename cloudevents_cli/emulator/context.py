@@ -1,4 +1,4 @@
-"""Everything one emulator holds: settings, store, randomness, delivery and polling."""
+"""Everything one emulator holds: settings, store, randomness, delivery, polling and OAuth codes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 
 from cloudevents_cli.emulator.delivery import Deliverer
+from cloudevents_cli.emulator.oauth import Codes
 from cloudevents_cli.emulator.polling import Poller
 from cloudevents_cli.emulator.settings import Settings
 from cloudevents_cli.emulator.store import Store
@@ -18,13 +19,15 @@ class Emulator:
     rng: random.Random
     deliverer: Deliverer
     poller: Poller
+    codes: Codes
 
     @classmethod
     def build(cls, settings: Settings) -> Emulator:
         store = Store(settings.db)
         rng = random.Random(settings.seed)
         deliverer = Deliverer(store, settings)
-        return cls(settings, store, rng, deliverer, Poller(store, settings, deliverer, rng))
+        poller = Poller(store, settings, deliverer, rng)
+        return cls(settings, store, rng, deliverer, poller, Codes(settings.oauth_code_ttl, settings.oauth_error))
 
     async def close(self) -> None:
         await self.poller.stop()

@@ -19,3 +19,4 @@ POLLING_BATCH = 10
 WEBHOOK_BATCH = 20
 DELIVERY_TIMEOUT = 10.0  # seconds per delivery attempt
 REFRESH_FAILURES_TO_DISABLE = 5  # consecutive failed token refreshes after which the platform disables an instance
+OAUTH_CODE_TTL = 600.0  # seconds an authorization code from the emulator's consent page stays usable

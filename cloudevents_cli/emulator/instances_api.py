@@ -3,7 +3,8 @@
 Besides `/instances` and `/instances/{id}`: `/elements/{keyOrId}/instances[/{id}]` (the element from the path,
 as the platform's own tests use it: repo varunpal72/churros, src/test/platform/elements/instances.js), and
 "this instance" through the `Element <token>` of the Authorization header: `GET|PATCH /instances` and
-`GET /instances/configuration` address the token's own instance.
+`GET /instances/configuration` address the token's own instance. OAuth 2 instances are created with a code or
+the user's own tokens, and re-authenticated by a PUT or PATCH with a new code (emulator/oauth.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cloudevents_cli.emulator import catalog, defaults, responses, validation
+from cloudevents_cli.emulator import catalog, defaults, oauth, responses, validation
 from cloudevents_cli.emulator.context import Emulator
 from cloudevents_cli.emulator.masking import MASK
 from cloudevents_cli.emulator.store import Instance
@@ -105,17 +106,20 @@ def _keep_masked(new: dict[str, str | None], old: dict[str, str]) -> dict[str, s
 
 
 async def create(request: Request) -> Response:
+    codes = emulator_of(request).codes
     try:
-        body = validation.parse_body(await json_body(request), request.path_params.get("keyOrId"))
+        raw = await json_body(request)
+        body = validation.parse_body(raw, request.path_params.get("keyOrId"))
+        tokens = oauth.on_create(codes, body.element, raw, body.configuration, body.external_authentication)
     except validation.Invalid as err:
         return responses.invalid(err)
     inst = emulator_of(request).store.create(
-        body.name, body.element.key, body.tags, body.configuration, body.external_authentication
+        body.name, body.element.key, body.tags, {**body.configuration, **tokens}, body.external_authentication
     )
     return _answer(request, inst)
 
 
-def _token(after: int) -> str:
+def page_token(after: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode().rstrip("=")
 
 
@@ -136,7 +140,7 @@ async def list_instances(request: Request) -> Response:
     query = request.query_params
     try:
         elem = _path_element(request)
-        after, size = _page_query(request)
+        after, size = page_query(request)
     except validation.Invalid as err:
         return responses.invalid(err)
     tags = query.getlist("tags[]") + query.getlist("tags")
@@ -147,7 +151,7 @@ async def list_instances(request: Request) -> Response:
         search=query.get("searchText"),
         element_key=elem.key if elem else None,
     )
-    headers = {NEXT_PAGE_HEADER: _token(page[-1].id)} if more and page else {}
+    headers = {NEXT_PAGE_HEADER: page_token(page[-1].id)} if more and page else {}
     fill = emulator_of(request).settings.fill_defaults
     return JSONResponse([responses.instance(i, fill=fill) for i in page], headers=headers)
 
@@ -166,12 +170,23 @@ async def get_instance(request: Request) -> Response:
     return _answer(request, found)
 
 
-def _save(request: Request, found: Instance, **fields: Any) -> Response:
-    """Store a PUT or PATCH and answer with the instance as the platform returns it."""
+def _save(request: Request, found: Instance, tokens: dict[str, str], **fields: Any) -> Response:
+    """Store a PUT or PATCH (with the provider's new tokens when it re-authenticated) and answer with the
+    instance as the platform returns it."""
     fields.setdefault("external_authentication", found.external_authentication)
-    updated = emulator_of(request).store.update(found.id, **fields)
+    fields["configuration"] = {**fields["configuration"], **tokens}
+    store = emulator_of(request).store
+    updated = store.update(found.id, **fields)
+    if tokens:
+        store.reauthenticated(found.id)
+        updated = store.get(found.id)
     assert updated is not None
     return _answer(request, updated)
+
+
+def _provider_tokens(found: Instance) -> dict[str, str]:
+    """The stored tokens of an instance (a PUT that does not send them keeps them, as it keeps masked values)."""
+    return {k: v for k, v in found.configuration.items() if k in (oauth.USER_TOKEN, oauth.REFRESH_TOKEN)}
 
 
 async def replace(request: Request) -> Response:
@@ -182,16 +197,18 @@ async def replace(request: Request) -> Response:
         raw = validation.as_object(await json_body(request))
         elem = validation.element(raw, request.path_params.get("keyOrId"))
         given = _keep_masked(validation.configuration(raw.get("configuration")), found.configuration)
-        config = validation.merged({}, given)
+        config = validation.merged(_provider_tokens(found), given)
         validation.check(elem, config)
         name = validation.name(raw.get("name"))
         tags = validation.tags(raw.get("tags"))
         external = validation.external_authentication(raw.get("externalAuthentication"))
+        tokens = oauth.on_update(emulator_of(request).codes, elem, raw, config)
     except validation.Invalid as err:
         return responses.invalid(err)
     return _save(
         request,
         found,
+        tokens,
         name=name,
         element_key=elem.key,
         tags=tags,
@@ -219,11 +236,13 @@ async def patch(request: Request) -> Response:
             if "externalAuthentication" in raw
             else found.external_authentication
         )
+        tokens = oauth.on_update(emulator_of(request).codes, elem, raw, config)
     except validation.Invalid as err:
         return responses.invalid(err)
     return _save(
         request,
         found,
+        tokens,
         name=name,
         element_key=elem.key,
         tags=tags,
@@ -315,7 +334,7 @@ async def enable(request: Request) -> Response:
     return _answer(request, updated)
 
 
-def _page_query(request: Request) -> tuple[int, int]:
+def page_query(request: Request) -> tuple[int, int]:
     """(after, pageSize) from `pageSize` and `nextPage`, or Invalid."""
     query = request.query_params
     try:
@@ -334,11 +353,11 @@ async def events(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     try:
-        after, size = _page_query(request)
+        after, size = page_query(request)
     except validation.Invalid as err:
         return responses.invalid(err)
     page, more = emulator_of(request).store.delivery_page(found.id, after=after, limit=size)
-    headers = {NEXT_PAGE_HEADER: _token(page[-1]["id"])} if more and page else {}
+    headers = {NEXT_PAGE_HEADER: page_token(page[-1]["id"])} if more and page else {}
     return JSONResponse(page, headers=headers)
 
 

@@ -34,12 +34,17 @@ EVENT_DEFAULTS: dict[str, str | None] = {
 }
 
 
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"requestId": str(uuid.uuid4()), "message": message}, status_code=status, headers=headers)
+def error(
+    status: int, message: str, headers: dict[str, str] | None = None, provider_message: str | None = None
+) -> JSONResponse:
+    body = {"requestId": str(uuid.uuid4()), "message": message}
+    if provider_message is not None:  # an error the provider behind the element answered
+        body["providerMessage"] = provider_message
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def invalid(err: validation.Invalid) -> JSONResponse:
-    return error(err.status, str(err))
+    return error(err.status, str(err), provider_message=err.provider_message)
 
 
 def element_defaults(elem: catalog.Element | None) -> dict[str, str | None]:
@@ -80,7 +85,7 @@ def instance(inst: Instance, *, fill: bool = False) -> dict[str, Any]:
         "elementId": ref["id"],
         "provisionInteractions": [],
         "tags": inst.tags,
-        "valid": True,
+        "valid": inst.valid,
         "disabled": inst.disabled,
         "maxCacheSize": 0,
         "cacheTimeToLive": 0,

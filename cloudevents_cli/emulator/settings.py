@@ -26,6 +26,8 @@ class Settings:
     # When a delivery's retries run out: "retry" marks it FAILED; "queue" deactivates the callback URL's
     # subscription and queues it and every later event for that URL until released.
     failure_policy: str = "retry"
+    oauth_code_ttl: float = defaults.OAUTH_CODE_TTL  # seconds an authorization code stays usable
+    oauth_error: str | None = None  # the consent page answers this OAuth `error` instead of a code
 
     @property
     def time_scale(self) -> float:

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS instances (
     disabled INTEGER NOT NULL DEFAULT 0,
     created TEXT NOT NULL,
     updated TEXT NOT NULL,
-    external_authentication TEXT NOT NULL DEFAULT 'none'
+    external_authentication TEXT NOT NULL DEFAULT 'none',
+    valid INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS configuration_ids (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -76,6 +77,7 @@ class Instance:
     created: str
     updated: str
     external_authentication: str = "none"
+    valid: bool = True  # false once a token refresh failed, until a refresh works or a new code re-authenticates
 
 
 def _instance(row: sqlite3.Row) -> Instance:
@@ -90,6 +92,7 @@ def _instance(row: sqlite3.Row) -> Instance:
         created=row["created"],
         updated=row["updated"],
         external_authentication=row["external_authentication"],
+        valid=bool(row["valid"]),
     )
 
 
@@ -108,6 +111,8 @@ class Store:
         columns = {r["name"] for r in self._db.execute("PRAGMA table_info(instances)")}
         if "external_authentication" not in columns:  # a --db file written by an older emulator
             self._db.execute("ALTER TABLE instances ADD COLUMN external_authentication TEXT NOT NULL DEFAULT 'none'")
+        if "valid" not in columns:
+            self._db.execute("ALTER TABLE instances ADD COLUMN valid INTEGER NOT NULL DEFAULT 1")
         delivery_columns = {r["name"] for r in self._db.execute("PRAGMA table_info(deliveries)")}
         for column in ("url", "body"):
             if column not in delivery_columns:
@@ -240,9 +245,15 @@ class Store:
                 self._exec("DELETE FROM refresh_failures WHERE instance_id = ?", (instance_id,))
         return self.get(instance_id)
 
+    def reauthenticated(self, instance_id: int) -> None:
+        """New tokens from a new code: valid again, its failed refreshes forgotten (a disabled instance stays so)."""
+        self.refresh_failed(instance_id, 0)
+
     def refresh_failed(self, instance_id: int, count: int) -> int:
-        """Add `count` consecutive failed token refreshes (0: a refresh worked, the count starts over); the total."""
+        """Add `count` consecutive failed token refreshes (0: a refresh worked, the count starts over); the total.
+        An instance whose last refresh failed is not valid."""
         with self._lock:
+            self._exec("UPDATE instances SET valid = ? WHERE id = ?", (int(count == 0), instance_id))
             if count == 0:
                 self._exec("DELETE FROM refresh_failures WHERE instance_id = ?", (instance_id,))
                 return 0

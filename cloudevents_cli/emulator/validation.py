@@ -21,9 +21,14 @@ VENDOR_TYPES = {"polling": catalog.POLLING, "webhooks": catalog.WEBHOOKS, "webho
 
 
 class Invalid(Exception):
-    """The body is not acceptable: answered with `status` (400) and this message (never a configuration value)."""
+    """The body is not acceptable: answered with `status` (400) and this message (never a configuration value),
+    plus the provider's own message when the provider refused (an OAuth code, for one)."""
 
     status = 400
+
+    def __init__(self, message: str, provider_message: str | None = None) -> None:
+        super().__init__(message)
+        self.provider_message = provider_message
 
 
 class NotFound(Invalid):
@@ -201,8 +206,10 @@ def _check_callback(url: str | None) -> None:
 
 
 def check(elem: catalog.Element, config: dict[str, str]) -> None:
-    """Everything the platform validates in a configuration."""
-    missing = [k for k in elem.required if not config.get(k)]
+    """Everything the platform validates in a configuration (`required` holds the keys of the element's
+    authentication other than OAuth 2, whose credentials emulator/oauth.py checks)."""
+    required = () if elem.uses_oauth2(config) else elem.required
+    missing = [k for k in required if not config.get(k)]
     if missing:
         raise Invalid(f"missing required configuration for element '{elem.key}': {', '.join(missing)}")
     enabled = events_enabled(config)
