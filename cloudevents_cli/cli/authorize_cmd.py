@@ -163,7 +163,7 @@ async def _authorize_one(
     from cloudevents_cli.platform.results import base_result, failed_result
 
     try:
-        await _check_element(client, item.element)
+        await _check_element(client, item.element, (item.body or {}).get("configuration") or {})
         live = await oauth.existing(client, str(item.name), str(item.element))
         code = await oauth.obtain_code(
             client,
@@ -182,14 +182,16 @@ async def _authorize_one(
     return (await create_all(client, [oauth.item_with_code(item, code)]))[0]
 
 
-async def _check_element(client: PlatformClient, element: str | None) -> None:
-    """An element the platform does not describe as OAuth2 is refused before any consent."""
+async def _check_element(client: PlatformClient, element: str | None, configuration: dict[str, Any]) -> None:
+    """An instance that would not authenticate with OAuth2 is refused before any consent: its own
+    `authentication.type` when it names one (elements with several types), else the element's."""
     from cloudevents_cli.platform.elements import Catalogue
 
     info = await Catalogue(client).info(str(element))
-    if info.auth_type is not None and str(info.auth_type).lower() != "oauth2":
+    chosen = configuration.get("authentication.type") or info.auth_type
+    if chosen is not None and str(chosen).lower() != "oauth2":
         raise UsageError(
-            f"element '{element}' authenticates with {info.auth_type}, not OAuth2: create it with cloudevents apply"
+            f"element '{element}' authenticates with {chosen}, not OAuth2: create it with cloudevents apply"
         )
 
 
@@ -203,7 +205,7 @@ def _reauthorize(st: State, ref: str, api_secret: str | None, no_browser: bool, 
         live = await client.resolve(ref)
         element = oauth.element_of(live)
         oauth_app = oauth.app_of_instance(live, api_secret)
-        await _check_element(client, element)
+        await _check_element(client, element, live.get("configuration") or {})
         code = await oauth.obtain_code(
             client,
             element,

@@ -38,6 +38,7 @@ class ElementInfo:
     events_supported: bool | None = None
     methods: list[str] = field(default_factory=list)  # as the platform names them: polling, webhook(s)
     configuration: list[dict[str, Any]] = field(default_factory=list)  # key, name, type, required, hidden, default
+    poller: dict[str, Any] | None = None  # the default event.poller.configuration, when the element has one
 
     @property
     def oauth(self) -> bool:
@@ -51,20 +52,6 @@ class ElementInfo:
             for c in self.configuration
             if c.get("required") and not c.get("hidden") and c.get("default") in (None, "") and c.get("key")
         ]
-
-    @property
-    def poller(self) -> dict[str, Any] | None:
-        """The element's default event.poller.configuration (parsed), when it has one."""
-        for entry in self.configuration:
-            if entry.get("key") == POLLER:
-                value = entry.get("default")
-                if isinstance(value, str):
-                    try:
-                        value = json.loads(value)
-                    except ValueError:
-                        return None
-                return value if isinstance(value, dict) and value else None
-        return None
 
     def offers(self, method: str) -> bool:
         """Whether the element's events come by METHOD (polling or webhooks; webhook and webhooks are one)."""
@@ -99,6 +86,7 @@ def summarise(element: dict[str, Any], metadata: dict[str, Any] | None) -> Eleme
                 }
             )
     return ElementInfo(
+        poller=_poller(configuration) or (events.get("polling") if isinstance(events.get("polling"), dict) else None),
         key=str(element.get("key")),
         name=element.get("name") if isinstance(element.get("name"), str) else None,
         id=element.get("id"),
@@ -107,6 +95,20 @@ def summarise(element: dict[str, Any], metadata: dict[str, Any] | None) -> Eleme
         methods=[str(m) for m in methods] if isinstance(methods, list) else [],
         configuration=configuration,
     )
+
+
+def _poller(configuration: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The default event.poller.configuration of a configuration list (its JSON text parsed), when not empty."""
+    for entry in configuration:
+        if entry["key"] == POLLER:
+            value = entry.get("default")
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    return None
+            return value if isinstance(value, dict) and value else None
+    return None
 
 
 # -- the platform -------------------------------------------------------------------------------------------
