@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("batch_cmds", "Show what apply would change; exit 1 when something differs."),
     "list": (
         "instance_cmds",
-        "Instances as a table: id, name, element, events type, enabled, callback URL, tags.",
+        "Instances as a table: id, name, element, events type, enabled, callback URL, tags, state.",
     ),
     "get": ("instance_cmds", "One instance, by id or name."),
     "delete": ("instance_cmds", "Delete instances; asks first on a terminal, needs --yes otherwise."),

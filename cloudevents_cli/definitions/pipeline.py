@@ -41,6 +41,7 @@ class Item:
     problems: list[Problem] = field(default_factory=list)
     name_at: tuple[int | None, int | None] = (None, None)  # line and column of the name
     account: Account | None = None  # None: the run's account (profile/flags/env)
+    doc: loader.Document | None = field(default=None, repr=False, compare=False)  # marks, for later checks
 
     @property
     def valid(self) -> bool:
@@ -112,7 +113,7 @@ def _item(
         body = expand(data)
     name = data.get("name") if isinstance(data.get("name"), str) else None
     element = data.get("element") if isinstance(data.get("element"), str) else None
-    return Item(doc.ref, name, element, body, frozenset(doc.secrets), found, doc.mark(("name",)))
+    return Item(doc.ref, name, element, body, frozenset(doc.secrets), found, doc.mark(("name",)), doc=doc)
 
 
 def _duplicates(items: list[Item], problems: list[Problem], unique: bool) -> None:
