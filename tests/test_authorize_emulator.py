@@ -219,3 +219,28 @@ def test_bring_your_own_tokens_create_without_a_browser(emu: EmulatorProcess, tm
     assert code == 0, err
     assert json.loads(out)["results"][0]["action"] == "created"
     assert_quiet_about(out + err, "rt-123456")
+
+
+def test_ctrl_c_while_waiting_leaves_nothing(emu: EmulatorProcess, tmp_path: Path) -> None:
+    import signal
+
+    path = definition(tmp_path, f"http://127.0.0.1:{free_port()}/callback")
+    run = Run(emu, tmp_path, "authorize", str(path), "--no-browser", "-o", "json")
+    run.consent_url()
+    run.proc.send_signal(signal.SIGINT)
+    code, out, err = run.finish()
+    assert code == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert json.loads(out)["results"][0]["action"] == "not-run"
+    assert instances(emu) == []
+
+
+def test_timeout_leaves_nothing(emu: EmulatorProcess, tmp_path: Path) -> None:
+    path = definition(tmp_path, "https://app.example.com/oauth/callback")
+    run = Run(emu, tmp_path, "authorize", str(path), "--wait-timeout", "1")
+    run.consent_url()
+    run.proc.wait(RUN_TIMEOUT)  # stdin stays open and empty: nobody pastes anything
+    code, _, err = run.finish()
+    assert code == 6, err
+    assert "no authorization within 1 s; nothing was created or changed" in err
+    assert instances(emu) == []
