@@ -207,3 +207,38 @@ def test_list_and_get_show_instances_that_need_attention(
     got = cli("get", "broken")
     assert got.exit_code == 0
     assert f"instance {broken['id']} is disabled and invalid: cloudevents enable {broken['id']}, then " in got.stderr
+
+
+def test_validate_online_unreachable_is_one_line(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    cli.seams.transport = httpx.MockTransport(refuse)
+    cli.seams.sleep = lambda seconds: _instant()
+    monkeypatch.setenv("CE_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("CE_USER_SECRET", "u-secret")
+    monkeypatch.setenv("CE_ORG_SECRET", "o-secret")
+    path = tmp_path / "d.yaml"
+    path.write_text("name: a\nelement: closeio\n")
+    res = cli("validate", "--online", str(path))
+    assert res.exit_code == 6, res.output
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.output
+
+
+async def _instant() -> None:
+    return None
+
+
+def test_apply_of_an_oauth_definition_without_a_code_points_to_authorize(
+    cli: Any, emulator: InProcessEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    wire(cli, emulator, monkeypatch)
+    path = tmp_path / "z.yaml"
+    path.write_text(
+        "name: z\nelement: zendesk\nconfiguration:\n  oauth.api.key: k\n  oauth.api.secret: s-123456\n"
+        "  oauth.callback.url: https://app.example.com/cb\n"
+    )
+    res = cli("apply", str(path))
+    assert res.exit_code == 4
+    assert "an OAuth2 instance needs a fresh code: run cloudevents authorize PATH" in res.stderr
+    assert "s-123456" not in res.output

@@ -190,8 +190,8 @@ class Catalogue:
         except OSError:
             pass  # a cache that cannot be written is only slower
 
-    async def info(self, key: str) -> ElementInfo:
-        """One element; NotFound when the platform does not know KEY."""
+    async def info(self, key: str, *, save: bool = True) -> ElementInfo:
+        """One element; NotFound when the platform does not know KEY. `save`: write the cache now."""
         cached = self._data.get("elements", {}).get(key) if isinstance(self._data.get("elements"), dict) else None
         if self._fresh(cached):
             try:
@@ -201,7 +201,8 @@ class Catalogue:
         info = await fetch_element(self.client, key)
         async with self._lock:
             self._data.setdefault("elements", {})[key] = {"at": self.now, "info": asdict(info)}
-            self._save()
+            if save:
+                self._save()
         return info
 
     async def keys(self) -> list[dict[str, Any]]:
@@ -225,9 +226,12 @@ class Catalogue:
         async def one(key: str) -> ElementInfo | None:
             async with gate:
                 try:
-                    return await self.info(key)
+                    return await self.info(key, save=False)
                 except NotFound:
                     return None
 
-        found = await asyncio.gather(*(one(k) for k in keys))
+        try:
+            found = await asyncio.gather(*(one(k) for k in keys))
+        finally:
+            self._save()  # once, with every element read so far
         return dict(zip(keys, found, strict=True))
