@@ -29,7 +29,8 @@ wait_for() {  # wait_for FILE: the ready file a server writes once it accepts co
 source sample-configs/demo.env
 
 step "Start the bundled emulator (an emulator minute lasts 1 s here, so polling is quick)"
-"$CE" emulator --port 0 --minute 1 --ready-file "$work/emulator.url" 2>"$work/emulator.log" &
+# --accept-any-code: the samples' OAuth codes are demo.env placeholders, not codes from its consent page
+"$CE" emulator --port 0 --minute 1 --accept-any-code --ready-file "$work/emulator.url" 2>"$work/emulator.log" &
 pids+=($!)
 wait_for "$work/emulator.url"
 export CE_BASE_URL CE_USER_SECRET=emulator-user CE_ORG_SECRET=emulator-org

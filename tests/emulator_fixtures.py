@@ -4,10 +4,14 @@
   base_url=emulator.base_url, headers=emulator.headers)` or synchronously with `emulator.sync_client()`.
 - `start_emulator(*extra_cli_args)`: a real `cloudevents emulator` subprocess on a free port.
 - `emulator_server`: `start_emulator()` with no extra arguments.
+- `with_own_tokens(body)`: an OAuth 2 element's instance body that brings its own tokens, for tests about
+  other things (without a code or tokens the emulator refuses it, as the platform does).
+- `consent(client, root_url, api_key, callback_url)`: a code from the emulator's consent page.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -28,6 +32,28 @@ from cloudevents_cli.emulator.store import Store
 
 IN_PROCESS_ROOT = "http://emulator.test"
 READY_TIMEOUT = 20.0
+OWN_REFRESH_TOKEN = "refresh-token-the-test-brought"
+
+
+def with_own_tokens(body: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an instance body with `externalAuthentication: initial` and a refresh token of its own."""
+    out: dict[str, Any] = json.loads(json.dumps(body))
+    out["externalAuthentication"] = "initial"
+    out.setdefault("configuration", {}).setdefault("oauth.user.refresh_token", OWN_REFRESH_TOKEN)
+    return out
+
+
+def consent(client: Any, root_url: str, api_key: str, callback_url: str, state: str | None = None) -> str:
+    """A code the emulator's consent page issues for this client and callback URL (through the oauthUrl that
+    `GET /elements/box/oauth/url` answers, followed by hand)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    params = {"apiKey": api_key, "apiSecret": "s", "callbackUrl": callback_url} | ({"state": state} if state else {})
+    answer = client.get(root_url + "/elements/api-v2/elements/box/oauth/url", params=params)
+    assert answer.status_code == 200, answer.text
+    redirect = client.get(answer.json()["oauthUrl"], follow_redirects=False)
+    assert redirect.status_code == 302, redirect.text
+    return parse_qs(urlsplit(redirect.headers["location"]).query)["code"][0]
 
 
 def auth_headers(user_secret: str, org_secret: str) -> dict[str, str]:

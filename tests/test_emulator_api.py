@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.emulator_fixtures import InProcessEmulator
+from tests.emulator_fixtures import InProcessEmulator, with_own_tokens
 
 POLLER = {
     "contacts": {
@@ -188,15 +188,17 @@ def test_poller_configuration_as_a_json_string_and_numbers_as_strings(client: An
 def test_webhook_spellings(client: Any, vendor_type: str) -> None:
     response = client.post(
         "/instances",
-        json={
-            "element": {"key": "box"},
-            "name": "box",
-            "configuration": {
-                "event.notification.enabled": "true",
-                "event.vendor.type": vendor_type,
-                "event.notification.callback.url": "https://hooks.example.com/ce",
-            },
-        },
+        json=with_own_tokens(
+            {
+                "element": {"key": "box"},
+                "name": "box",
+                "configuration": {
+                    "event.notification.enabled": "true",
+                    "event.vendor.type": vendor_type,
+                    "event.notification.callback.url": "https://hooks.example.com/ce",
+                },
+            }
+        ),
     )
     assert response.status_code == 200, response.text
 

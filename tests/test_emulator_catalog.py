@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from cloudevents_cli.emulator import catalog
-from tests.emulator_fixtures import InProcessEmulator
+from tests.emulator_fixtures import InProcessEmulator, with_own_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 CALLBACK = "https://hooks.example.com/ce"
@@ -24,7 +24,7 @@ def events_body(element: str, vendor_type: str, **extra: Any) -> dict[str, Any]:
         "event.notification.callback.url": CALLBACK,
         **extra,
     }
-    return {"element": {"key": element}, "name": element, "configuration": conf}
+    return with_own_tokens({"element": {"key": element}, "name": element, "configuration": conf})
 
 
 def test_the_catalogue_is_large_and_every_entry_names_its_source() -> None:

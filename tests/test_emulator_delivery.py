@@ -23,6 +23,7 @@ def webhook_body(url: str, *, key: str | None = KEY, enabled: bool = True) -> di
     }
     if key:
         conf["event.notification.signature.key"] = key
+    conf["authentication.type"] = "basic"  # a Shopify private app (sample-configs/env-secrets.yaml)
     return {"element": {"key": "shopify"}, "name": "shop", "configuration": conf}
 
 
@@ -32,6 +33,8 @@ def polling_body(url: str, *, refresh: Any = 1) -> dict[str, Any]:
         "element": {"key": "hubspotcrm"},
         "name": "poll",
         "configuration": {
+            "authentication.type": "apiKey",
+            "hubspot.authorization.apikey": "the-api-key",
             "event.notification.enabled": True,
             "event.vendor.type": "polling",
             "event.notification.callback.url": url,

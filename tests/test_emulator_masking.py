@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from cloudevents_cli import redact
-from tests.emulator_fixtures import InProcessEmulator
+from cloudevents_cli.emulator import catalog
+from tests.emulator_fixtures import InProcessEmulator, with_own_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 EMULATOR = ROOT / "cloudevents_cli" / "emulator"
@@ -65,7 +66,10 @@ def _published(name: str) -> dict[str, Any]:
 
 def _create(emulator: InProcessEmulator, element: str, configuration: dict[str, Any]) -> dict[str, Any]:
     with emulator.sync_client() as c:
-        response = c.post("/instances", json={"element": {"key": element}, "name": "m", "configuration": configuration})
+        body = {"element": {"key": element}, "name": "m", "configuration": configuration}
+        if catalog.ELEMENTS[element].uses_oauth2(configuration):
+            body = with_own_tokens(body)  # an OAuth instance needs a code or its own tokens
+        response = c.post("/instances", json=body)
         assert response.status_code == 200, response.text
         got: dict[str, Any] = response.json()
         again = c.get(f"/instances/{got['id']}").json()
@@ -115,7 +119,7 @@ MASKED_ON_THE_PLATFORM = {
     "intacct.sender.password": ("intacct", "devportal--intacct-create-response.json"),
     # the NetSuite ERP response of 2019 (emulator/masking.py names it)
     "user.password": ("dynamicscrm", None),
-    "event.notification.basic.password": ("box", None),
+    "event.notification.basic.password": ("docusign", None),
 }
 
 
@@ -147,6 +151,10 @@ def test_null_and_empty_secrets_are_not_masked(emulator: InProcessEmulator) -> N
     with emulator.sync_client() as c:
         inst = c.post(
             "/instances",
-            json={"element": {"key": "box"}, "name": "n", "configuration": {"password": "", "user.password": None}},
+            json={
+                "element": {"key": "docusign"},
+                "name": "n",
+                "configuration": {"password": "", "user.password": None},
+            },
         ).json()
     assert {k: v for k, v in inst["configuration"].items() if not k.startswith("event.")} == {"password": ""}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator_fixtures import InProcessEmulator
+from tests.emulator_fixtures import InProcessEmulator, with_own_tokens
 
 BODY = {
     "element": {"key": "closeio"},
@@ -85,7 +85,7 @@ def test_create_under_the_element_path(client: Any, key_or_id: str) -> None:
 
 def test_list_under_the_element_path_lists_that_element_only(client: Any) -> None:
     close = client.post("/instances", json=BODY).json()
-    client.post("/instances", json={"element": {"key": "box"}, "name": "b"})
+    client.post("/instances", json=with_own_tokens({"element": {"key": "box"}, "name": "b"}))
     listed = client.get("/elements/closeio/instances")
     assert listed.status_code == 200
     assert [i["id"] for i in listed.json()] == [close["id"]]
@@ -169,7 +169,7 @@ def test_crud_under_the_element_path(client: Any, emulator: InProcessEmulator, k
 
 
 def test_an_instance_of_another_element_is_not_under_this_element_path(client: Any) -> None:
-    box = client.post("/instances", json={"element": {"key": "box"}, "name": "b"}).json()
+    box = client.post("/instances", json=with_own_tokens({"element": {"key": "box"}, "name": "b"})).json()
     assert client.get(f"/elements/closeio/instances/{box['id']}").status_code == 404
     assert client.delete(f"/elements/closeio/instances/{box['id']}").status_code == 404
     assert client.get(f"/elements/box/instances/{box['id']}").status_code == 200

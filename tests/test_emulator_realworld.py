@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.emulator_fixtures import InProcessEmulator, make_in_process
+from tests.emulator_fixtures import InProcessEmulator, consent, make_in_process, with_own_tokens
 
 REALWORLD = Path(__file__).parent / "data" / "realworld"
 SCHEMA = json.loads((REALWORLD / "churros--element.instance.schema.json").read_text(encoding="utf-8"))
@@ -114,9 +114,9 @@ def test_with_fill_defaults_every_key_of_the_element_comes_back(filled: InProces
     assert conf["password"] == "********"
     assert got["eventsEnabled"] is False
     # the element's default poller (from its guide) as a JSON string; event.objects for the Salesforce family
-    zendesk = post(filled, {"element": {"key": "zendesk"}, "name": "z"}).json()["configuration"]
+    zendesk = post(filled, with_own_tokens({"element": {"key": "zendesk"}, "name": "z"})).json()["configuration"]
     assert json.loads(zendesk["event.poller.configuration"])["users"]["url"] == "/hubs/helpdesk/users"
-    sfdc = post(filled, {"element": {"key": "sfdc"}, "name": "s"}).json()["configuration"]
+    sfdc = post(filled, with_own_tokens({"element": {"key": "sfdc"}, "name": "s"})).json()["configuration"]
     assert sfdc["event.objects"] is None
 
 
@@ -130,7 +130,7 @@ def test_fill_defaults_never_overrides_what_was_stored(filled: InProcessEmulator
 
 def test_a_filled_answer_put_back_as_is_is_accepted_and_changes_nothing(filled: InProcessEmulator) -> None:
     # A client that GETs, edits and PUTs back sends the nulls, the "{}" and the masked password.
-    created = post(filled, body("box")).json()
+    created = post(filled, with_own_tokens(body("box"))).json()
     with filled.sync_client() as c:
         got = c.get(f"/instances/{created['id']}").json()
         doc = {k: got[k] for k in ("element", "name", "tags", "configuration")}
@@ -150,7 +150,7 @@ def test_fill_defaults_is_the_default_and_the_cli_flag_turns_it_off(start_emulat
     for args, expected in (((), "{}"), (("--no-fill-defaults",), None)):
         handle = start_emulator(*args)
         with httpx.Client(base_url=handle.base_url, headers=handle.headers, timeout=10) as c:
-            conf = c.post("/instances", json=body("box")).json()["configuration"]
+            conf = c.post("/instances", json=with_own_tokens(body("box"))).json()["configuration"]
         assert conf.get("event.poller.configuration") == expected
 
 
@@ -246,9 +246,20 @@ def fill_placeholders(name: str, doc: dict[str, Any]) -> dict[str, Any]:
     conf = doc["configuration"]
     for key, value in conf.items():
         if isinstance(value, str) and _PLACEHOLDER.search(value):
-            conf[key] = {"event.notification.callback.url": CALLBACK, "event.poller.refresh_interval": "15"}.get(
-                key, "filled-" + key
-            )
+            conf[key] = {
+                "event.notification.callback.url": CALLBACK,
+                "event.poller.refresh_interval": "15",
+                "oauth.callback.url": "https://app.example.com/oauth/callback",
+            }.get(key, "filled-" + key)
+    return doc
+
+
+def with_a_real_code(emu: InProcessEmulator, doc: dict[str, Any]) -> dict[str, Any]:
+    """The published `providerData.code` replaced by one from the emulator's consent page, as a user gets it."""
+    if "code" in doc.get("providerData", {}):
+        conf = doc["configuration"]
+        with emu.sync_client() as c:
+            doc["providerData"]["code"] = consent(c, emu.root_url, conf["oauth.api.key"], conf["oauth.callback.url"])
     return doc
 
 
@@ -260,13 +271,15 @@ def test_there_are_published_bodies_of_each_kind() -> None:
 
 @pytest.mark.parametrize("name", REQUESTS)
 def test_published_bodies_are_accepted_and_stored_as_sent(emulator: InProcessEmulator, name: str) -> None:
-    doc = fill_placeholders(name, load(name))
+    doc = with_a_real_code(emulator, fill_placeholders(name, load(name)))
     response = post(emulator, doc)
     assert response.status_code == 200, response.text
     inst = response.json()
     stored = emulator.store.get(inst["id"])
     assert stored is not None
-    assert set(stored.configuration) == set(doc["configuration"])
+    # OAuth instances gain the provider's tokens (the access token, and the refresh token from a code)
+    assert set(stored.configuration) - set(doc["configuration"]) <= {"oauth.user.token", "oauth.user.refresh_token"}
+    assert set(doc["configuration"]) <= set(stored.configuration)
     for key, value in doc["configuration"].items():
         if isinstance(value, str):
             assert stored.configuration[key] == value, key  # strings exactly as sent

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.slow
 BODY = {
     "element": {"key": "hubspotcrm"},
     "configuration": {
+        "authentication.type": "apiKey",
         "oauth.api.secret": "oauth-secret-value",
         "password": "very-secret-value",
         "event.notification.enabled": False,

@@ -22,6 +22,7 @@ def create(handle: EmulatorProcess, name: str, url: str, **conf: Any) -> int:
             "event.notification.enabled": True,
             "event.vendor.type": "webhooks",
             "event.notification.callback.url": url,
+            "authentication.type": "basic",
             **conf,
         },
     }

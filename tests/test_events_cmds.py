@@ -58,6 +58,7 @@ def make(emulator: InProcessEmulator, name: str, *, tags: list[str] | None = Non
         "event.notification.enabled": events,
         "event.vendor.type": "webhooks",
         "event.notification.callback.url": HOOK,
+        "authentication.type": "basic",
     }
     body = {"element": {"key": "shopify"}, "name": name, "tags": tags or [], "configuration": conf}
     with emulator.sync_client() as c:
@@ -297,7 +298,7 @@ def test_events_of_triggered_deliveries_equal_the_emulators_records(
     cli: Any, emulator: InProcessEmulator, opts: list[str], callback_receiver: Any
 ) -> None:
     receiver = callback_receiver()
-    conf = {"event.notification.enabled": True, "event.vendor.type": "webhooks"}
+    conf = {"event.notification.enabled": True, "event.vendor.type": "webhooks", "authentication.type": "basic"}
     body = {"element": {"key": "shopify"}, "name": "shop", "configuration": conf}
     body["configuration"]["event.notification.callback.url"] = receiver.url
     with emulator.sync_client() as c:

@@ -37,7 +37,7 @@ def defs(tmp_path: Path) -> Path:
     folder = tmp_path / "defs"
     folder.mkdir()
     (folder / "a.yaml").write_text(definition("alpha"))
-    (folder / "b.yaml").write_text(definition("beta") + "---\n" + definition("gamma", "zendesk"))
+    (folder / "b.yaml").write_text(definition("beta") + "---\n" + definition("gamma", "sugarcrmv2"))
     return folder
 
 
@@ -163,7 +163,7 @@ def test_list_filters_and_formats(cli: Any, wired: list[str], defs: Path) -> Non
     assert [i["name"] for i in doc["instances"]] == ["alpha", "beta", "gamma"]
     assert doc["instances"][0]["configuration"]["password"] == "********"
     assert PW not in res.stdout and SIG not in res.stdout
-    res = cli(*wired, "list", "--element", "zendesk", "-o", "id")
+    res = cli(*wired, "list", "--element", "sugarcrmv2", "-o", "id")
     assert res.stdout == "3\n"
     res = cli(*wired, "list", "--name", "*a", "-o", "id")
     assert res.stdout == "1\n2\n3\n"
@@ -194,7 +194,7 @@ def test_get_by_id_and_name(cli: Any, wired: list[str], defs: Path) -> None:
     doc = json.loads(res.stdout)
     assert [i["name"] for i in doc["instances"]] == ["beta"]
     res = cli(*wired, "get", "gamma")
-    assert res.exit_code == 0 and "zendesk" in res.stdout and PW not in res.stdout
+    assert res.exit_code == 0 and "sugarcrmv2" in res.stdout and PW not in res.stdout
     assert cli(*wired, "get", "nobody").exit_code == 4
     cli(*wired, "create", str(defs / "a.yaml"))
     res = cli(*wired, "get", "alpha")

@@ -317,12 +317,13 @@ def test_the_emulator_answering_every_key_of_the_element_shows_no_drift(cli: Any
     from tests.emulator_fixtures import make_in_process
     from tests.test_samples import SAMPLES, demo_env
 
-    emulator = make_in_process(fill_defaults=True)
+    emulator = make_in_process(fill_defaults=True, accept_any_code=True)  # the samples' codes are placeholders
     wire = Wire(emulator.transport, {})
     cli.seams.transport = wire
     connection = ["--base-url", emulator.base_url, "--user-secret", emulator.user_secret]
     connection += ["--org-secret", emulator.org_secret]
-    doc = {"name": "acme", "element": "hubspotcrm", "tags": ["crm"], "configuration": {"api.key": "k"}}
+    doc = {"name": "acme", "element": "hubspotcrm", "tags": ["crm"]}
+    doc["configuration"] = {"authentication.type": "apiKey", "api.key": "k"}
     doc["events"] = {"type": "polling", "callback_url": "https://hooks.example.com/x"}
     try:
         for target in (str(SAMPLES), write(tmp_path / "acme.yaml", doc)):

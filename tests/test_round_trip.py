@@ -30,9 +30,10 @@ from cloudevents_cli import redact
 from cloudevents_cli.cli.app import Seams
 from cloudevents_cli.definitions.export import render_yaml, to_definition
 from cloudevents_cli.definitions.pipeline import build
+from cloudevents_cli.emulator import catalog
 from cloudevents_cli.platform.planner import plan
 from tests.conftest import Cli
-from tests.emulator_fixtures import InProcessEmulator, make_in_process
+from tests.emulator_fixtures import InProcessEmulator, make_in_process, with_own_tokens
 from tests.test_emulator_realworld import fill_placeholders
 
 REALWORLD = Path(__file__).parent / "data" / "realworld"
@@ -190,7 +191,8 @@ def platform_bodies(draw: Any) -> dict[str, Any]:
         configuration[POLLER] = poller if poller == "{}" else json.dumps(draw(resources()))
     name = draw(st.text(min_size=1, max_size=12).filter(lambda s: s.strip()))
     tags = draw(st.lists(st.sampled_from(["t", "a b", "${x}", "ü", "x,y", "#1", "t"]), max_size=3))
-    element = draw(st.sampled_from(["quickbooks", "zendesk"]))
+    element = draw(st.sampled_from(["quickbooks", "hubspotcrm"]))
+    configuration["authentication.type"] = {"quickbooks": "oauth1", "hubspotcrm": "apiKey"}[element]  # not OAuth 2
     return {"element": {"key": element}, "name": name, "tags": tags, "configuration": configuration}
 
 
@@ -325,6 +327,8 @@ def platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
         client = emu.sync_client()
 
         def create(body: dict[str, Any]) -> dict[str, Any]:
+            if catalog.ELEMENTS[body["element"]["key"]].uses_oauth2(body["configuration"]):
+                body = with_own_tokens(body)  # an OAuth 2 instance without a code brings its own tokens
             response = client.post("/instances", json=body)
             assert response.status_code == 200, response.text
             return dict(response.json())
@@ -421,6 +425,7 @@ def test_generated_instances_round_trip_through_the_cli(
 def test_odd_values_the_platform_stores_round_trip(stored: dict[str, str], tmp_path: Path) -> None:
     emu = make_in_process()
     with emu.sync_client() as c:
-        created = c.post("/instances", json={"element": {"key": "quickbooks"}, "name": "n", "configuration": stored})
+        conf = {"authentication.type": "oauth1", **stored}  # not OAuth 2: no code needed
+        created = c.post("/instances", json={"element": {"key": "quickbooks"}, "name": "n", "configuration": conf})
     assert created.status_code == 200, created.text
     assert_law(created.json(), tmp_path)

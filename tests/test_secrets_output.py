@@ -55,7 +55,7 @@ def defs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "acme"
     folder.mkdir()
     path = folder / "acme-defs.yaml"
-    path.write_text(definition(NAMES[0], "closeio", "T_PW") + "---\n" + definition(NAMES[1], "zendesk", "T_PW2"))
+    path.write_text(definition(NAMES[0], "closeio", "T_PW") + "---\n" + definition(NAMES[1], "sugarcrmv2", "T_PW2"))
     return path
 
 
@@ -270,7 +270,8 @@ def test_a_secret_inside_the_poller_configuration_text_is_masked(run: Any, tmp_p
     resource key such as apiKey) is masked there too, in list/get -o json and yaml."""
     path = tmp_path / "poller.yaml"
     path.write_text(
-        "name: poller-secret\nelement: hubspotcrm\nconfiguration:\n  event.notification.enabled: true\n"
+        "name: poller-secret\nelement: hubspotcrm\nconfiguration:\n  authentication.type: apiKey\n"
+        "  event.notification.enabled: true\n"
         "  event.vendor.type: polling\n  event.notification.callback.url: https://hooks.example.com/cb\n"
         "  event.poller.configuration:\n    leads:\n      url: /hubs/crm/leads\n      idField: id\n"
         "      apiKey: poller-api-key-in-clear\n",
@@ -290,7 +291,8 @@ def test_verbose_http_log_masks_the_secret_and_keeps_the_name(run: Any, tmp_path
     monkeypatch.setenv("SHORT_PW", "acme")
     path = tmp_path / "acme.yaml"
     path.write_text(
-        "name: acme-hubspot\nelement: hubspotcrm\nconfiguration:\n  username: bob\n  password: ${env:SHORT_PW}\n",
+        "name: acme-hubspot\nelement: hubspotcrm\nconfiguration:\n  authentication.type: apiKey\n"
+        "  username: bob\n  password: ${env:SHORT_PW}\n",
         encoding="utf-8",
     )
     res = run("-v", "create", str(path))

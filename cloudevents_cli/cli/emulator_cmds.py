@@ -129,6 +129,13 @@ def emulator(
             help="How long an authorization code from the consent page stays usable.",
         ),
     ] = defaults.OAUTH_CODE_TTL,
+    accept_any_code: Annotated[
+        bool,
+        typer.Option(
+            "--accept-any-code",
+            help="Take OAuth codes the consent page never issued (placeholders, as in sample-configs/) as valid.",
+        ),
+    ] = False,
 ) -> None:
     """Run the local platform emulator (instances API, event delivery, faults).
 
@@ -153,6 +160,7 @@ def emulator(
         failure_policy=failure_policy,
         oauth_error=oauth_error,
         oauth_code_ttl=oauth_code_ttl,
+        accept_any_code=accept_any_code,
     )
     demo = user_secret == _DEFAULT_USER and org_secret == _DEFAULT_ORG
 

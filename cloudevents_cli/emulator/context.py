@@ -27,7 +27,8 @@ class Emulator:
         rng = random.Random(settings.seed)
         deliverer = Deliverer(store, settings)
         poller = Poller(store, settings, deliverer, rng)
-        return cls(settings, store, rng, deliverer, poller, Codes(settings.oauth_code_ttl, settings.oauth_error))
+        codes = Codes(settings.oauth_code_ttl, settings.oauth_error, accept_any_code=settings.accept_any_code)
+        return cls(settings, store, rng, deliverer, poller, codes)
 
     async def close(self) -> None:
         await self.poller.stop()

@@ -6,8 +6,10 @@
   (batches of 10).
 - `POST /_emulator/instances/{id}/poll` `{"count"}`: runs one poll of a polling instance now.
 - `POST /_emulator/instances/{id}/refresh-failures` `{"count": n}`: n more consecutive failed token refreshes
-  (0: a refresh worked); at 5 the instance is disabled, as the platform does. Answers
+  (0: a refresh worked); the instance answers `valid: false` until a refresh works or a new code
+  re-authenticates it, and at 5 it is disabled, as the platform does. Answers
   `{"instanceId", "refreshFailures", "disabled"}`; enabling the instance starts the count over.
+- OAuth: the consent page and its controls are in emulator/oauth_api.py.
 - `GET|PUT /_emulator/settings` `{"failurePolicy": "retry"|"queue"}`: the account's webhook failure policy;
   answers `{"failurePolicy", "flavour", "retrySchedule"}` (the waits before each retry, in real seconds).
 """

@@ -10,6 +10,10 @@ docs/elements/salesforce/salesforce-create-instance.md): the create body carries
 `oauth.api.key`, `oauth.api.secret` and `oauth.callback.url`; or `externalAuthentication: initial` with the
 user's own `oauth.user.refresh_token` and/or `oauth.user.token` (repo Ramesh-Veeriaperumal/freshconsult,
 lib/integrations/cloud_elements/crm/salesforce_sync/salesforce_sync.json: no callback URL there).
+
+`accept_any_code` (`cloudevents emulator --accept-any-code`) is for definitions that carry placeholder codes
+(sample-configs/ with demo.env): a code the consent page never issued is then taken as valid, any number of
+times. The codes it did issue keep every rule.
 """
 
 from __future__ import annotations
@@ -49,19 +53,28 @@ def _refused(reason: str) -> Invalid:
 class Codes:
     """The authorization codes the emulator's consent page issued and not yet redeemed (thread-safe)."""
 
-    def __init__(self, ttl: float, error: str | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ttl: float,
+        error: str | None = None,
+        *,
+        accept_any_code: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl = ttl
         self.error = error  # the consent page answers this `error` instead of a code (None: it consents)
+        self.accept_any_code = accept_any_code
         self._clock = clock
         self._grants: dict[str, _Grant] = {}
+        self._used: set[str] = set()  # issued codes already exchanged (refused again even with accept_any_code)
         self._lock = threading.Lock()
 
     def issue(self, client_id: str, redirect_uri: str) -> str:
         code = secrets.token_urlsafe(24)
         with self._lock:
             now = self._clock()
-            for old in [c for c, g in self._grants.items() if g.expires <= now]:
-                del self._grants[old]
+            for old in [c for c, g in self._grants.items() if g.expires <= now - self.ttl]:
+                del self._grants[old]  # long expired: "unknown" from now on
             self._grants[code] = _Grant(client_id, redirect_uri, now + self.ttl)
         return code
 
@@ -70,16 +83,20 @@ class Codes:
         another redirect URI is refused and stays usable by its own client."""
         with self._lock:
             grant = self._grants.get(code)
+            if code in self._used:
+                raise _refused("the code was already used")
+            if grant is None and self.accept_any_code:
+                return
             if grant is None:
-                raise _refused("the code is unknown or was already used")
+                raise _refused("the code is unknown")
             if grant.expires <= self._clock():
-                del self._grants[code]
                 raise _refused("the code has expired")
             if grant.client_id != client_id:
                 raise _refused(f"the code was issued to another client, not to this '{API_KEY}'")
             if grant.redirect_uri != redirect_uri:
                 raise _refused(f"'{CALLBACK_URL}' is not the redirect URI the code was issued for")
             del self._grants[code]
+            self._used.add(code)
 
     def outstanding(self) -> int:
         """How many codes are issued and neither used nor expired."""
@@ -88,11 +105,13 @@ class Codes:
             return sum(1 for g in self._grants.values() if g.expires > now)
 
     def expire_all(self) -> int:
-        """Expire every outstanding code (a test's shortcut through time); how many there were."""
+        """Expire every outstanding code now (a test's shortcut through time); how many there were."""
         with self._lock:
-            count = len(self._grants)
-            self._grants.clear()
-        return count
+            now = self._clock()
+            live = [c for c, g in self._grants.items() if g.expires > now]
+            for code in live:
+                self._grants[code] = _Grant(self._grants[code].client_id, self._grants[code].redirect_uri, now)
+        return len(live)
 
 
 def provider_code(body: dict[str, Any]) -> str | None:

@@ -28,6 +28,7 @@ class Settings:
     failure_policy: str = "retry"
     oauth_code_ttl: float = defaults.OAUTH_CODE_TTL  # seconds an authorization code stays usable
     oauth_error: str | None = None  # the consent page answers this OAuth `error` instead of a code
+    accept_any_code: bool = False  # take codes the consent page never issued (placeholders) as valid
 
     @property
     def time_scale(self) -> float:
