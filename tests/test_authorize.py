@@ -323,3 +323,19 @@ def test_listener_ignores_other_paths(tmp_path: Path) -> None:
     assert statuses == [404, 404, 405, 200, 409]
     assert code == "c0de"
     assert dict(parse_qsl("a=1")) == {"a": "1"}
+
+
+def test_an_instance_from_flags_alone(cli: Any) -> None:
+    fake = FakePlatform()
+    sets = [
+        "configuration.oauth.api.key=my-client-id",
+        f"configuration.oauth.api.secret={API_SECRET}",
+        "configuration.oauth.callback.url=https://app.example.com/cb",
+    ]
+    args = ["authorize", "--element", "hubspotcrm", "--name", "from-flags", "--tag", "cli", "-v"]
+    args += [a for s in sets for a in ("--set", s)]
+    res = run(cli, fake, *args, input=f"{CODE}\n")
+    assert res.exit_code == 0, res.output
+    [body] = fake.bodies("POST")
+    assert (body["name"], body["tags"], body["providerData"]) == ("from-flags", ["cli"], {"code": CODE})
+    assert_no_secret(res.output)
