@@ -91,7 +91,7 @@ def authorize(
     For each definition (OAuth2 element, no code, no external_authentication), in turn: the consent URL comes
     from the platform with a random state; a browser opens it unless --no-browser, CI, no display or no
     terminal (the URL is always printed, as one line on stderr). When oauth.callback.url is on this machine
-    (http://127.0.0.1:PORT/..., localhost, [::1]) a one-shot listener there receives the redirect; otherwise
+    (an http URL on 127.0.0.1, localhost or ::1) a one-shot listener there receives the redirect; otherwise
     paste the redirect URL (or the bare code) on stdin. A redirect whose state is not this run's is refused.
     Then the instance is created with providerData.code, or, when one with that name and element exists,
     re-authenticated (PATCH: same id, events and tags). Exit 5 when the provider refuses or the state does not
