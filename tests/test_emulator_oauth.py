@@ -360,3 +360,14 @@ def test_these_tests_and_the_emulator_s_oauth_import_no_client_module() -> None:
     files += [root / "cloudevents_cli" / "emulator" / n for n in ("oauth.py", "oauth_api.py", "elements_api.py")]
     for path in files:
         assert not [n for n in _imports(path) if any(n == m or n.startswith(m + ".") for m in CLIENT_MODULES)], path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ttl", ["0", "-1", "soon"])
+def test_a_code_ttl_that_is_not_a_positive_number_is_a_usage_error(ttl: str) -> None:
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "cloudevents_cli", "emulator", "--port", "0", "--oauth-code-ttl", ttl]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and "--oauth-code-ttl" in done.stderr and "Traceback" not in done.stderr

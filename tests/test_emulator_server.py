@@ -158,5 +158,6 @@ def test_a_db_file_from_an_older_emulator_still_opens(tmp_path: Path) -> None:
     store = Store(str(path))
     found = store.get(7)
     assert found is not None and found.name == "kept" and found.external_authentication == "none"
+    assert found.valid is True  # the valid column came later too
     assert store.create("new", "box", [], {}, "initial").external_authentication == "initial"
     store.close()
