@@ -86,6 +86,36 @@ verified = sum(1 for r in rows if r.get("signature") == "ok")
 print(f"{len(rows)} events received, {verified} with a valid signature")
 PY
 
+# --- oauth ---
+step "OAuth2 in one command: authorize against the emulator's consent page (--no-browser prints the URL)"
+oauth_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+cat >"$work/box-oauth.yaml" <<YAML
+name: acme-box-oauth
+element: box
+tags: [acme, oauth]
+configuration:
+  oauth.api.key: acme-box-app
+  oauth.api.secret: \${env:BOX_OAUTH_SECRET}
+  oauth.callback.url: http://127.0.0.1:$oauth_port/callback   # loopback: authorize listens there itself
+events:
+  type: webhooks
+  callback_url: $callback
+  signature_key: \${env:CE_SIGNATURE_KEY}
+YAML
+export BOX_OAUTH_SECRET=demo-box-oauth-secret
+echo "\$ $CE authorize $work/box-oauth.yaml --no-browser"
+"$CE" authorize "$work/box-oauth.yaml" --no-browser >"$work/authorize.out" 2>"$work/authorize.err" &
+authorize_pid=$!
+pids+=("$authorize_pid")
+for _ in $(seq 1 200); do grep -q '^http' "$work/authorize.err" 2>/dev/null && break; sleep 0.1; done
+consent_url="$(grep -m1 '^http' "$work/authorize.err")"
+echo "the demo plays the user: it opens $consent_url"
+python3 -c 'import sys, urllib.request; print("the browser shows:", urllib.request.urlopen(sys.argv[1]).read().decode().strip())' \
+  "$consent_url"
+wait "$authorize_pid"
+cat "$work/authorize.err" "$work/authorize.out"
+show "$CE" get acme-box-oauth
+
 # --- operating events ---
 # Day two: a receiver that refuses, `status` pointing at it, the receiver fixed, the queued deliveries released
 # and every event arriving once. Its own emulator: an account whose failure policy queues deliveries once the

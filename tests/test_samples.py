@@ -97,8 +97,9 @@ def env_refs(path: Path) -> list[tuple[str, bool, int, int]]:
             continue
         for node in _scalars(root):
             for match in _ENV_REF.finditer(node.value):
-                refs.append((match.group(1), match.group(2) is not None, node.start_mark.line + 1,
-                             node.start_mark.column + 1))
+                refs.append(
+                    (match.group(1), match.group(2) is not None, node.start_mark.line + 1, node.start_mark.column + 1)
+                )
     return refs
 
 
@@ -253,8 +254,10 @@ def test_polling_samples_use_full_date_configuration(cli: Cli) -> None:
     formats = set()
     for resource in poller.values():
         assert set(resource["datesConfiguration"]) >= {platform for _, platform in _DATES[:6]}
-        formats |= {resource["datesConfiguration"]["updatedDateFormat"],
-                    resource["datesConfiguration"]["createdDateFormat"]}
+        formats |= {
+            resource["datesConfiguration"]["updatedDateFormat"],
+            resource["datesConfiguration"]["createdDateFormat"],
+        }
     assert "milliseconds" in formats
     assert isinstance(body["configuration"]["event.poller.refresh_interval"], int)
 
@@ -269,7 +272,7 @@ def test_secrets_from_env_are_masked(cli: Cli, path: Path) -> None:
     for name in used:
         assert env[name] not in res.output, f"{name}'s value is shown"
     assert MASK in res.stdout
-    for body in (json.loads(res.stdout) if res.stdout.lstrip().startswith("[") else [json.loads(res.stdout)]):
+    for body in json.loads(res.stdout) if res.stdout.lstrip().startswith("[") else [json.loads(res.stdout)]:
         key = body["configuration"].get("event.notification.signature.key")
         if key is not None:
             assert key == MASK

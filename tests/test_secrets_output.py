@@ -63,6 +63,7 @@ def defs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def run(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The CLI in-process against the emulator, with the secrets given as global options."""
     from cloudevents_cli.cli import app
+
     wired = ["--base-url", emulator.base_url, "--user-secret", USER, "--org-secret", ORG]
 
     def invoke(*args: str, connect: bool = True) -> Result:

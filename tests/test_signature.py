@@ -98,9 +98,7 @@ def test_a_flipped_byte_never_verifies(key: str, body: bytes, data: st.DataObjec
     assert not verify(key, bytes(tampered), signature)
 
 
-@given(
-    key=st.text(min_size=1, max_size=40), other=st.text(min_size=1, max_size=40), body=st.binary(max_size=512)
-)
+@given(key=st.text(min_size=1, max_size=40), other=st.text(min_size=1, max_size=40), body=st.binary(max_size=512))
 def test_another_key_never_verifies(key: str, other: str, body: bytes) -> None:
     # HMAC pads short keys with zero bytes: "k" and "k\0" are the same key.
     assume(key.encode().rstrip(b"\0") != other.encode().rstrip(b"\0"))

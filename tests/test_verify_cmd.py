@@ -63,9 +63,7 @@ def test_trailing_newline_changes_the_signature(cli: Any) -> None:
     assert result.exit_code == 1
     assert "--strip-newline" in result.stderr
     for ending in (b"\n", b"\r\n"):
-        result = cli(
-            "verify", "--signature-key", KEY, "--signature", GOOD, "--strip-newline", "-", input=BODY + ending
-        )
+        result = cli("verify", "--signature-key", KEY, "--signature", GOOD, "--strip-newline", "-", input=BODY + ending)
         assert result.exit_code == 0, result.output
     # only one newline is stripped
     twice = BODY + b"\n\n"

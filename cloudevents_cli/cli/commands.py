@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "list": (
         "instance_cmds",
-        "Instances as a table: id, name, element, events type, enabled, callback URL, tags.",
+        "Instances as a table: id, name, element, events type, enabled, callback URL, tags, state.",
     ),
     "get": ("instance_cmds", "One instance, by id or name."),
     "delete": ("instance_cmds", "Delete instances; asks first on a terminal, needs --yes otherwise."),
@@ -49,6 +49,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deliveries": (
         "health_cmds",
         "Queued webhook deliveries (all, or of one callback URL); --release sends them again.",
+    ),
+    "authorize": (
+        "authorize_cmd",
+        "OAuth2: consent URL, local redirect or pasted code, then create or re-authenticate.",
+    ),
+    "elements": (
+        "elements_cmd",
+        "The element catalogue: auth type, event methods, required keys, default poller configuration.",
     ),
     "listen": ("events_cmds", "Receive event callbacks locally, verify their signatures, and print each event."),
     "verify": ("events_cmds", "Check a callback body against its signature header value."),

@@ -44,13 +44,23 @@ def validate(
         bool, typer.Option("--unique/--no-unique", help="Same name and element twice is an error (as for apply).")
     ] = True,
     no_file_outside: NoFileOutsideOpt = False,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Also check against the platform's element metadata (required keys, event methods, element keys).",
+        ),
+    ] = False,
     output: OutputOpt = None,
 ) -> None:
     """Validate definitions offline; every problem of every file, located. -o github gives annotations."""
-    out = state(ctx).output_for(output, allowed=("table", "json", "yaml", "github"))
+    st = state(ctx)
+    out = st.output_for(output, allowed=("table", "json", "yaml", "github"))
     from cloudevents_cli.definitions.pipeline import build
 
     batch = build(paths, unique=unique, confine_files=no_file_outside)
+    if online:
+        _check_online(st, batch)
     failed = bool(batch.errors) or (strict and bool(batch.warnings))
     summary = {
         "files": batch.files,
@@ -76,6 +86,31 @@ def validate(
     )
     if failed:
         raise typer.Exit(int(ExitCode.INVALID))
+
+
+def _check_online(st: Any, batch: Batch) -> None:
+    """Add the problems found against the platform's element metadata (cached for a day per base URL)."""
+    from cloudevents_cli.cli.connect import connection, with_client
+    from cloudevents_cli.definitions import online_checks
+    from cloudevents_cli.platform.elements import Catalogue
+
+    items = [i for i in batch.items if i.doc is not None and isinstance(i.element, str)]
+    if not items:
+        return
+    conn = connection(st)
+
+    async def look_up(client: Any) -> tuple[dict[str, Any], list[str]]:
+        catalogue = Catalogue(client)
+        infos = await catalogue.many(sorted({str(i.element) for i in items}))
+        known = [e["key"] for e in await catalogue.keys()] if None in infos.values() else []
+        return infos, known
+
+    infos, known = with_client(st, conn, look_up)
+    for item in items:
+        assert item.doc is not None
+        found = online_checks.check(item.doc, infos[str(item.element)], known)
+        item.problems.extend(found)
+        batch.problems.extend(found)
 
 
 def _validate_table(out: Output, batch: Batch) -> None:

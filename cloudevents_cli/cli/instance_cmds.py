@@ -45,10 +45,18 @@ def _row(inst: dict[str, Any]) -> list[Any]:
         enabled,
         callback,
         inst.get("tags") or [],
+        ", ".join(needs_auth(inst)) or "ok",
     ]
 
 
-LIST_COLUMNS = ["id", "name", "element", "events type", "enabled", "callback URL", "tags"]
+LIST_COLUMNS = ["id", "name", "element", "events type", "enabled", "callback URL", "tags", "state"]
+
+
+def needs_auth(inst: dict[str, Any]) -> list[str]:
+    """Why an instance needs attention before it works again (disabled, invalid: re-enable, re-authenticate)."""
+    return [
+        why for why, bad in (("disabled", inst.get("disabled") is True), ("invalid", inst.get("valid") is False)) if bad
+    ]
 
 
 def _instances_table(out: Output, doc: dict[str, Any]) -> None:
@@ -67,19 +75,27 @@ def list_(
     ] = None,
     element: Annotated[str | None, typer.Option("--element", metavar="KEY", help="Only this element key.")] = None,
     name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="Only names matching this glob.")] = None,
+    needing: Annotated[
+        bool, typer.Option("--needs-auth", help="Only instances that are disabled or invalid (re-authenticate them).")
+    ] = False,
     output: OutputOpt = None,
 ) -> None:
-    """Instances as a table: id, name, element, events type, enabled, callback URL, tags."""
+    """Instances as a table: id, name, element, events type, enabled, callback URL, tags, state."""
     st = state(ctx)
     out = st.output_for(output)
     conn = connection(st)
     from cloudevents_cli.platform.instance_refs import list_filtered
 
     instances = with_client(st, conn, lambda c: list_filtered(c, tags=tag or [], element=element, name=name))
+    if needing:
+        instances = [i for i in instances if needs_auth(i)]
 
     def table(doc: dict[str, Any]) -> None:
         _instances_table(out, doc)
+        troubled = sum(1 for i in instances if needs_auth(i))
         out.info(f"{len(instances)} instance{'s' if len(instances) != 1 else ''}")
+        if troubled:
+            out.warn(f"{troubled} disabled or invalid: cloudevents enable ID, then cloudevents authorize --instance ID")
 
     out.emit({"instances": instances}, table=table, ids=_instance_ids)
 
@@ -96,6 +112,14 @@ def get(
     conn = connection(st)
     instance = with_client(st, conn, lambda c: c.resolve(ref))
     out.emit({"instances": [instance]}, table=lambda doc: _instance_table(out, doc["instances"][0]), ids=_instance_ids)
+    troubles = needs_auth(instance)
+    if troubles:
+        steps = (
+            "cloudevents enable ID, then " if "disabled" in troubles else ""
+        ) + "cloudevents authorize --instance ID"
+        out.warn(
+            f"instance {instance.get('id')} is {' and '.join(troubles)}: {steps.replace('ID', str(instance.get('id')))}"
+        )
 
 
 def _instance_table(out: Output, instance: dict[str, Any]) -> None:

@@ -39,6 +39,7 @@ class Item:
     name_at: tuple[int | None, int | None] = (None, None)  # line and column of the name
     account: Account | None = None  # None: the run's account (profile/flags/env)
     tenant: Tenant | None = None  # the row of a template's tenants this item was made from
+    doc: loader.Document | None = field(default=None, repr=False, compare=False)  # marks, for later checks
 
     @property
     def valid(self) -> bool:
@@ -136,7 +137,7 @@ def _item(
         body = expand(data)
     name = data.get("name") if isinstance(data.get("name"), str) else None
     element = data.get("element") if isinstance(data.get("element"), str) else None
-    return Item(doc.ref, name, element, body, frozenset(doc.secrets), found, doc.mark(("name",)))
+    return Item(doc.ref, name, element, body, frozenset(doc.secrets), found, doc.mark(("name",)), doc=doc)
 
 
 def _tenant_items(

@@ -21,6 +21,10 @@ from cloudevents_cli.errors import (
 )
 
 MAX_MESSAGE = 300
+AUTHORIZE_HINT = (
+    " - an OAuth2 instance needs a fresh code: run cloudevents authorize PATH (or bring your own tokens:"
+    " external_authentication: initial with oauth.user.refresh_token)"
+)
 
 
 class ServerError(Unreachable):
@@ -82,6 +86,8 @@ def error_from_response(response: httpx.Response, what: str, *, hint: str = "") 
     if request_id:
         text += f" (request id {request_id})"
     text += hint
+    if status == 400 and _wants_authorization(what, message):
+        text += AUTHORIZE_HINT
     if status in (401, 403):
         hint = " - check the user and organization secrets" if status == 401 else ""
         return AuthFailed(text + hint, status=status, request_id=request_id)
@@ -92,6 +98,14 @@ def error_from_response(response: httpx.Response, what: str, *, hint: str = "") 
     if status == 429 or status >= 500:
         return ServerError(text, status=status, request_id=request_id)
     return PlatformError(text, status=status, request_id=request_id)
+
+
+def _wants_authorization(what: str, message: str | None) -> bool:
+    """A 400 to a write of an instance that is about its OAuth2 authorization: the code is missing or refused."""
+    text = (message or "").lower()
+    return what.startswith(("POST /instances", "PUT /instances", "PATCH /instances")) and (
+        "providerdata.code" in text or "invalid_grant" in text
+    )
 
 
 def json_body(response: httpx.Response, what: str) -> Any:
