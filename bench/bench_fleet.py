@@ -1,0 +1,230 @@
+"""Fleet benchmark (make bench): `apply` of 10,000 tenants against the emulator, then a no-op re-apply of them.
+
+(a) create: `cloudevents apply FLEET --concurrency 8 -o json` against an empty emulator, against a bare
+    `httpx.AsyncClient` script doing the same requests (one listing, as apply makes for a large batch, then one POST
+    per pre-rendered body) at the same concurrency. Target: CLI <= 1.15x the bare script.
+(b) no-op re-apply: the same command again (every instance unchanged), against a bare script that lists every
+    instance (all pages) and compares each body with its live instance. Target: CLI <= 1.3x.
+Peak RSS (ru_maxrss) of each process beside its ratio to the bare script's; target < 300 MiB for the CLI.
+Every command is a fresh process (start-up included); the CLI also reads, validates and expands the YAML.
+
+BENCH_FLEET_COUNT (10000), BENCH_FLEET_ROUNDS (1; the median is reported), BENCH_FLEET_PROFILE=FILE (also run each
+CLI command once under cProfile and print its top functions; FILE.create/.noop keep the stats).
+Exit 0 on a MISS; non-zero only when a measured command fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench_create import CLOUDEVENTS, DEFINITION, ORG, PYTHON, ROOT, USER, global_args, start_emulator, stop
+
+COUNT = int(os.environ.get("BENCH_FLEET_COUNT", "10000"))
+ROUNDS = int(os.environ.get("BENCH_FLEET_ROUNDS", "1"))
+PROFILE = os.environ.get("BENCH_FLEET_PROFILE", "")
+PER_FILE = 1000  # documents a file: a definition file may hold at most 1 MiB
+CONCURRENCY = 8
+CREATE_TARGET = 1.15
+NOOP_TARGET = 1.3
+MEMORY_TARGET_MIB = 300
+
+BARE_CREATE = r"""
+import asyncio, json, sys, httpx
+base, user, org, path, concurrency = sys.argv[1:6]
+bodies = json.load(open(path))
+async def main():
+    headers = {"Authorization": f"User {user}, Organization {org}", "Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=int(concurrency), max_keepalive_connections=int(concurrency))
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as client:
+        listed = await client.get("/instances", params={"pageSize": 200})
+        listed.raise_for_status()
+        assert listed.json() == []
+        sem = asyncio.Semaphore(int(concurrency))
+        async def one(body):
+            async with sem:
+                r = await client.post("/instances", content=json.dumps(body))
+                r.raise_for_status()
+                return r.json()["id"]
+        ids = await asyncio.gather(*(one(b) for b in bodies))
+    print(len(ids))
+asyncio.run(main())
+"""
+
+BARE_NOOP = r"""
+import asyncio, json, sys, httpx
+base, user, org, path = sys.argv[1:5]
+bodies = json.load(open(path))
+def same(want, have):
+    if have == "********":
+        return True
+    if isinstance(want, bool):
+        return have == str(want).lower()
+    if isinstance(want, (dict, list)):
+        return json.loads(have) == want
+    return have == str(want)
+async def main():
+    headers = {"Authorization": f"User {user}, Organization {org}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+        live, token = {}, None
+        while True:
+            params = {"pageSize": 200, **({"nextPage": token} if token else {})}
+            r = await client.get("/instances", params=params)
+            r.raise_for_status()
+            for inst in r.json():
+                live[(inst["name"], inst["element"]["key"])] = inst
+            token = r.headers.get("elements-next-page-token")
+            if not token:
+                break
+    unchanged = 0
+    for body in bodies:
+        inst = live[(body["name"], body["element"]["key"])]
+        cfg = inst["configuration"]
+        if set(body.get("tags", [])) == set(inst.get("tags", [])) and all(
+            same(v, cfg.get(k)) for k, v in body["configuration"].items()
+        ):
+            unchanged += 1
+    print(unchanged)
+asyncio.run(main())
+"""
+
+
+@dataclass
+class Run:
+    seconds: float
+    mib: float
+    stdout: str
+
+
+def write_fleet(folder: Path, count: int) -> list[str]:
+    """The fleet as apply's arguments. Today: multi-document YAML files of PER_FILE tenants each; once the
+    `tenants:` syntax lands, one template file and a tenants list (only this function changes)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for start in range(0, count, PER_FILE):
+        docs = (DEFINITION.format(n=n) for n in range(start, min(start + PER_FILE, count)))
+        (folder / f"tenants-{start // PER_FILE:03d}.yaml").write_text("---\n".join(docs))
+    return [str(folder)]
+
+
+def render_bodies(paths: list[str], target: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    from cloudevents_cli.definitions.pipeline import build
+
+    batch = build(paths, unique=True)
+    if batch.errors:
+        raise SystemExit(f"generated definitions are invalid: {batch.errors[0].one_line()}")
+    target.write_text(json.dumps([item.body for item in batch.items]))
+
+
+def measure(cmd: list[str], what: str) -> Run:
+    """Runs cmd to the end: wall time, its peak RSS (MiB) and stdout; fails the bench when it fails."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{what} failed ({os.waitstatus_to_exitcode(status)}): {err.read().decode()[-1000:]}")
+        return Run(seconds, usage.ru_maxrss / 1024, out.read().decode())  # Linux: KiB
+
+
+def apply_cmd(base: str, paths: list[str]) -> list[str]:
+    return [CLOUDEVENTS, *global_args(base), "-q", "apply", *paths, "--concurrency", str(CONCURRENCY), "-o", "json"]
+
+
+def cli_apply(base: str, paths: list[str], expected: str) -> Run:
+    run = measure(apply_cmd(base, paths), f"cloudevents apply ({expected})")
+    summary = json.loads(run.stdout)["summary"]
+    if summary != {expected: COUNT}:
+        raise SystemExit(f"cloudevents apply: expected {COUNT} {expected}, got {summary}")
+    return run
+
+
+def bare(script: str, base: str, bodies: Path, *extra: str) -> Run:
+    run = measure([PYTHON, "-c", script, base, USER, ORG, str(bodies), *extra], "the bare httpx script")
+    if run.stdout.strip() != str(COUNT):
+        raise SystemExit(f"the bare httpx script handled {run.stdout.strip()} of {COUNT}")
+    return run
+
+
+def one_round(paths: list[str], bodies: Path) -> dict[str, Run]:
+    runs: dict[str, Run] = {}
+    proc, base = start_emulator()
+    try:
+        runs["cli create"] = cli_apply(base, paths, "created")
+        runs["cli noop"] = cli_apply(base, paths, "unchanged")
+        runs["bare noop"] = bare(BARE_NOOP, base, bodies)
+    finally:
+        stop(proc)
+    proc, base = start_emulator()
+    try:
+        runs["bare create"] = bare(BARE_CREATE, base, bodies, str(CONCURRENCY))
+    finally:
+        stop(proc)
+    return runs
+
+
+def profile(paths: list[str], target: str) -> None:
+    """Each CLI command once under cProfile; the top functions by their own time and by cumulative time."""
+    import pstats
+
+    proc, base = start_emulator()
+    try:
+        for label in ("create", "noop"):
+            stats = f"{target}.{label}"
+            measure([PYTHON, "-m", "cProfile", "-o", stats, *apply_cmd(base, paths)], f"profiled apply ({label})")
+            print(f"-- cProfile of apply ({label}), {stats}")
+            for key in ("tottime", "cumulative"):
+                pstats.Stats(stats, stream=sys.stdout).strip_dirs().sort_stats(key).print_stats(15)
+    finally:
+        stop(proc)
+
+
+def verdict(ok: bool) -> str:
+    return "OK" if ok else "MISS"
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
+    try:
+        paths = write_fleet(tmp / "fleet", COUNT)
+        bodies = tmp / "bodies.json"
+        render_bodies(paths, bodies)
+        rounds = [one_round(paths, bodies) for _ in range(ROUNDS)]  # each round: the CLI and bare side by side
+
+        def median(name: str) -> Run:
+            runs = [r[name] for r in rounds]
+            return Run(statistics.median(r.seconds for r in runs), statistics.median(r.mib for r in runs), "")
+
+        print(f"apply of {COUNT} tenants, concurrency {CONCURRENCY}, process start included, median of {ROUNDS}:")
+        for label, target in (("create", CREATE_TARGET), ("noop", NOOP_TARGET)):
+            cli, base = median(f"cli {label}"), median(f"bare {label}")
+            ratio = cli.seconds / base.seconds
+            title = "create (empty emulator)" if label == "create" else "no-op re-apply (all unchanged)"
+            print(f"  {title}")
+            print(f"    cloudevents apply   {cli.seconds:7.2f} s  ({COUNT / cli.seconds:6.0f}/s)  peak {cli.mib:5.0f} MiB")
+            print(f"    bare httpx script   {base.seconds:7.2f} s  ({COUNT / base.seconds:6.0f}/s)  peak {base.mib:5.0f} MiB")
+            print(f"    time ratio          {ratio:7.2f}x  target <= {target}x  {verdict(ratio <= target)}")
+            print(
+                f"    memory ratio        {cli.mib / base.mib:7.2f}x  peak {cli.mib:.0f} MiB, target < "
+                f"{MEMORY_TARGET_MIB} MiB  {verdict(cli.mib < MEMORY_TARGET_MIB)}"
+            )
+        if PROFILE:
+            profile(paths, PROFILE)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
