@@ -24,11 +24,10 @@ PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 INSTALL_TIMEOUT = 540  # seconds for both runs: the first creates a virtualenv and installs from the index
 
 
-def hook() -> dict[str, object]:
+def hook(name: str = "cloudevents-validate") -> dict[str, object]:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    (only,) = hooks
-    assert only["id"] == "cloudevents-validate"
-    return only
+    assert [h["id"] for h in hooks] == ["cloudevents-validate", "cloudevents-validate-folders"]
+    return next(h for h in hooks if h["id"] == name)
 
 
 def selected(path: str) -> bool:
@@ -42,12 +41,14 @@ def selected(path: str) -> bool:
     )
 
 
-def test_hook_runs_plain_validate_serially() -> None:
-    h = hook()
-    assert h["language"] == "python"
-    assert h["entry"] == "cloudevents validate -o table"  # a CE_OUTPUT=json in the environment does not leak in
-    assert h.get("pass_filenames", True) is True
-    assert h["require_serial"] is True  # one run sees all files: names used twice across files are caught
+def test_hooks_run_plain_validate_serially() -> None:
+    for name, pass_filenames in (("cloudevents-validate", True), ("cloudevents-validate-folders", False)):
+        h = hook(name)
+        assert h["language"] == "python"
+        assert h["entry"] == "cloudevents validate -o table"  # a CE_OUTPUT=json in the environment does not leak in
+        assert h.get("pass_filenames", True) is pass_filenames
+        assert h["require_serial"] is True  # one run sees all files: names used twice across files are caught
+    assert hook("cloudevents-validate-folders")["types_or"] == ["yaml", "csv"]  # a tenants CSV changing counts
 
 
 @pytest.mark.parametrize(
@@ -67,22 +68,19 @@ def test_default_filter_takes_yaml_outside_dot_folders(path: str, expected: bool
     assert selected(path) is expected
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
 
 
-def _try_repo(repo: Path, env: dict[str, str], *files: str) -> subprocess.CompletedProcess[str]:
-    args = [str(PRE_COMMIT), "try-repo", str(ROOT), "cloudevents-validate", "--color", "never"]
-    args += ["--files", *files] if files else ["--all-files"]
-    done = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
-    if "An unexpected error has occurred" in done.stdout + done.stderr or "An error has occurred" in done.stdout:
-        pytest.fail(f"pre-commit could not set up the hook (no package index reachable?):\n{done.stdout}{done.stderr}")
-    return done
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One store for the module: a clean checkout installs the hooks' environment once."""
+    return tmp_path_factory.mktemp("pre-commit-home")
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(INSTALL_TIMEOUT + 60)
-def test_try_repo_passes_valid_definitions_and_fails_an_invalid_one_located(tmp_path: Path) -> None:
+@pytest.fixture
+def repo(tmp_path: Path, pre_commit_home: Path) -> tuple[Path, dict[str, str]]:
+    """A scratch git repository holding the samples under instances/ and a workflow; its environment."""
     assert PRE_COMMIT.exists(), "pre-commit is in the dev extra: run make install"
     repo = tmp_path / "defs"
     shutil.copytree(SAMPLES, repo / "instances")
@@ -91,8 +89,26 @@ def test_try_repo_passes_valid_definitions_and_fails_an_invalid_one_located(tmp_
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CE_", "PRE_COMMIT", "GIT_"))}
-    env |= demo_env() | {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "CE_OUTPUT": "json"}
+    return repo, env | demo_env() | {"PRE_COMMIT_HOME": str(pre_commit_home), "CE_OUTPUT": "json"}
 
+
+def _failed_setup(done: subprocess.CompletedProcess[str]) -> None:
+    if "An unexpected error has occurred" in done.stdout + done.stderr or "An error has occurred" in done.stdout:
+        pytest.fail(f"pre-commit could not set up the hook (no package index reachable?):\n{done.stdout}{done.stderr}")
+
+
+def _try_repo(repo: Path, env: dict[str, str], *files: str) -> subprocess.CompletedProcess[str]:
+    args = [str(PRE_COMMIT), "try-repo", str(ROOT), "cloudevents-validate", "--color", "never"]
+    args += ["--files", *files] if files else ["--all-files"]
+    done = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
+    _failed_setup(done)
+    return done
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(INSTALL_TIMEOUT + 60)
+def test_try_repo_passes_valid_definitions_and_fails_an_invalid_one_located(repo: tuple[Path, dict[str, str]]) -> None:
+    repo, env = repo
     good = sorted(p.relative_to(repo).as_posix() for p in (repo / "instances").rglob("*.yaml"))
     passed = _try_repo(repo, env, *good)
     assert passed.returncode == 0, passed.stdout + passed.stderr
@@ -111,3 +127,43 @@ def test_try_repo_passes_valid_definitions_and_fails_an_invalid_one_located(tmp_
     assert ".github" not in out and '"schema_version"' not in out
     for value in demo_env().values():  # the samples' secrets are never echoed
         assert value not in out
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(INSTALL_TIMEOUT + 60)
+def test_folders_hook_checks_the_whole_folder_when_any_yaml_or_csv_changes(repo: tuple[Path, dict[str, str]]) -> None:
+    """As a project uses it: a .pre-commit-config.yaml naming this repository at its commit, args the folder."""
+    repo, env = repo
+    config = {
+        "repos": [
+            {
+                "repo": str(ROOT),
+                "rev": _git(ROOT, "rev-parse", "HEAD").strip(),
+                "hooks": [{"id": "cloudevents-validate-folders", "args": ["instances/"]}],
+            }
+        ]
+    }
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    (repo / "instances" / "tenants.csv").write_text("name\nacme\n")
+    (repo / "instances" / "copy.yaml").write_text("name: acme-zendesk-webhooks\nelement: zendesk\n")  # used twice
+    _git(repo, "add", "-A")
+
+    def run(*files: str) -> subprocess.CompletedProcess[str]:
+        args = [str(PRE_COMMIT), "run", "--color", "never", "--files", *files]
+        done = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
+        _failed_setup(done)
+        return done
+
+    csv_only = run("instances/tenants.csv")  # the per-file hook would not even run for it
+    assert csv_only.returncode == 1, csv_only.stdout + csv_only.stderr
+    assert re.search(r"cloudevents validate \(folders\)\.+Failed", csv_only.stdout), csv_only.stdout
+    assert "instances/copy.yaml:1:7: error [duplicate-definition]" in csv_only.stdout
+    assert "instances/zendesk-webhooks.yaml" in csv_only.stdout  # where the name was first used
+
+    (repo / "instances" / "copy.yaml").unlink()
+    _git(repo, "add", "-A")
+    clean = run("instances/tenants.csv")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert re.search(r"cloudevents validate \(folders\)\.+Passed", clean.stdout), clean.stdout
+    skipped = run("instances/README.md")
+    assert re.search(r"cloudevents validate \(folders\)\.+\(no files to check\)Skipped", skipped.stdout)
