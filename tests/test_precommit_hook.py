@@ -157,8 +157,9 @@ def test_folders_hook_checks_the_whole_folder_when_any_yaml_or_csv_changes(repo:
     csv_only = run("instances/tenants.csv")  # the per-file hook would not even run for it
     assert csv_only.returncode == 1, csv_only.stdout + csv_only.stderr
     assert re.search(r"cloudevents validate \(folders\)\.+Failed", csv_only.stdout), csv_only.stdout
-    assert "instances/copy.yaml:1:7: error [duplicate-definition]" in csv_only.stdout
-    assert "instances/zendesk-webhooks.yaml" in csv_only.stdout  # where the name was first used
+    located = "instances/zendesk-webhooks.yaml:9:7: error [duplicate-definition] name: 'acme-zendesk-webhooks'"
+    assert located in csv_only.stdout  # the second use, in path order, naming the first: copy.yaml
+    assert "(first in instances/copy.yaml#1)" in csv_only.stdout
 
     (repo / "instances" / "copy.yaml").unlink()
     _git(repo, "add", "-A")
