@@ -8,8 +8,8 @@
 Peak RSS (ru_maxrss) of each process beside its ratio to the bare script's; target < 300 MiB for the CLI.
 Every command is a fresh process (start-up included); the CLI also reads, validates and expands the YAML.
 
-BENCH_FLEET_COUNT (10000), BENCH_FLEET_ROUNDS (3; the medians are reported), BENCH_FLEET_FORM (documents: YAML
-files of 1,000 documents; tenants: one `tenants:` template over a CSV), BENCH_FLEET_PROFILE=FILE (also run each
+BENCH_FLEET_COUNT (10000), BENCH_FLEET_ROUNDS (3; the medians are reported), BENCH_FLEET_FORM (tenants, the default: one `tenants:` template over a CSV; documents: YAML
+files of 1,000 documents), BENCH_FLEET_PROFILE=FILE (also run each
 CLI command once under cProfile and print its top functions; FILE.create/.noop keep the stats).
 Exit 0 on a MISS; non-zero only when a measured command fails.
 """
@@ -32,7 +32,7 @@ from bench_create import CLOUDEVENTS, DEFINITION, ORG, PYTHON, ROOT, USER, globa
 COUNT = int(os.environ.get("BENCH_FLEET_COUNT", "10000"))
 ROUNDS = int(os.environ.get("BENCH_FLEET_ROUNDS", "3"))
 PROFILE = os.environ.get("BENCH_FLEET_PROFILE", "")
-FORM = os.environ.get("BENCH_FLEET_FORM", "documents")  # or tenants: see write_fleet
+FORM = os.environ.get("BENCH_FLEET_FORM", "tenants")  # or documents: see write_fleet
 PER_FILE = 1000  # documents a file: a definition file may hold at most 1 MiB
 CONCURRENCY = 8
 CREATE_TARGET = 1.15
