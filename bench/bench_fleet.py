@@ -8,9 +8,9 @@
 Peak RSS (ru_maxrss) of each process beside its ratio to the bare script's; target < 300 MiB for the CLI.
 Every command is a fresh process (start-up included); the CLI also reads, validates and expands the YAML.
 
-BENCH_FLEET_COUNT (10000), BENCH_FLEET_ROUNDS (3; the medians are reported), BENCH_FLEET_FORM (tenants, the default: one `tenants:` template over a CSV; documents: YAML
-files of 1,000 documents), BENCH_FLEET_PROFILE=FILE (also run each
-CLI command once under cProfile and print its top functions; FILE.create/.noop keep the stats).
+BENCH_FLEET_COUNT (10000), BENCH_FLEET_ROUNDS (3; the medians are reported), BENCH_FLEET_FORM (tenants, the
+default: one `tenants:` template over a CSV; documents: YAML files of 1,000 documents), BENCH_FLEET_PROFILE=FILE
+(also run each CLI command once under cProfile and print its top functions; FILE.create/.noop keep the stats).
 Exit 0 on a MISS; non-zero only when a measured command fails.
 """
 
