@@ -115,14 +115,14 @@ def test_push_to_the_default_branch_applies_and_other_pushes_only_validate(
 
     done = run_action(github, GITHUB_EVENT_NAME="push", GITHUB_REF="refs/heads/trunk")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert len(live(emulator_server)) == 10
-    assert "### cloudevents apply: 10 created" in summary(github)
+    assert len(live(emulator_server)) == 13  # the samples: 10 definitions and a template of 3 tenants
+    assert "### cloudevents apply: 13 created" in summary(github)
     assert "| acme-hubspot-polling | hubspotcrm | created |" in summary(github)
     assert_no_secret(github, done.stdout, done.stderr, summary(github))
 
     again = run_action(github, GITHUB_EVENT_NAME="push", GITHUB_REF="refs/heads/trunk")
     assert again.returncode == 0
-    assert "### cloudevents apply: 10 unchanged\n" in summary(github)  # appended; unchanged rows are not listed
+    assert "### cloudevents apply: 13 unchanged\n" in summary(github)  # appended; unchanged rows are not listed
 
 
 def test_pull_request_diff_goes_to_the_job_summary_without_secrets(
@@ -145,7 +145,7 @@ def test_pull_request_diff_goes_to_the_job_summary_without_secrets(
     )
     assert done.returncode == 0, done.stdout + done.stderr  # changes found is not a failure
     text = summary(github)
-    assert text.startswith("### cloudevents diff: 7 unchanged, 3 would-update\n")  # 3 files read the key
+    assert text.startswith("### cloudevents diff: 10 unchanged, 3 would-update\n")  # 3 files read the key
     (row,) = [line for line in text.splitlines() if line.startswith("| acme-hubspot-polling ")]
     assert "| would-update |" in row
     assert '`tags`: `["acme", "crm", "polling"]` → `["pr-7", "acme", "crm", "polling"]`' in row
