@@ -1,21 +1,21 @@
 """The Typer application: its global options, the class every command is built as, and the one handler that maps
 errors to exit codes."""
 
-from __future__ import annotations
-
 import functools
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
-from cloudevents_cli import __version__, redact
-from cloudevents_cli.errors import CloudEventsError, ExitCode, Interrupted
-from cloudevents_cli.output import FORMATS, Output
+from cloudevents_cli import __version__
+
+# output, errors and redact are imported where a command runs: `--help` and `--version` need none of them.
+if TYPE_CHECKING:
+    from cloudevents_cli.output import Output
 
 
 @dataclass
@@ -50,12 +50,15 @@ class Seams:
 @dataclass
 class State:
     options: GlobalOptions
-    out: Output
+    out: "Output"
     seams: Seams = field(default_factory=Seams)
 
-    def output_for(self, local: str | None, default: str = "table", allowed: tuple[str, ...] = FORMATS) -> Output:
+    def output_for(self, local: str | None, default: str = "table", allowed: tuple[str, ...] | None = None) -> "Output":
         """The Output of this command: `-o` given to the command wins over the global one. A format the command
-        does not support is a usage error when given as -o, and falls back to `default` when it is CE_OUTPUT's."""
+        does not support (`allowed`, by default all of output.FORMATS) is a usage error when given as -o, and falls
+        back to `default` when it is CE_OUTPUT's."""
+        if allowed is None:
+            from cloudevents_cli.output import FORMATS as allowed
         fmt = local or self.options.output or default
         if fmt not in allowed:
             if local is None and self.options.output_from_env:
@@ -69,6 +72,8 @@ class State:
 def state(ctx: typer.Context) -> State:
     root = ctx.find_root()
     if not isinstance(root.obj, State):
+        from cloudevents_cli.output import Output
+
         root.obj = State(GlobalOptions(), Output())
     return root.obj
 
@@ -123,6 +128,9 @@ class Group(TyperGroup):
             formatter.write_dl([(name, help_text) for name, (_, help_text) in COMMANDS.items()])
 
     def invoke(self, ctx: Any) -> Any:
+        from cloudevents_cli import redact
+        from cloudevents_cli.errors import CloudEventsError, ExitCode, Interrupted
+
         try:
             return super().invoke(ctx)
         except Interrupted as err:  # Ctrl-C in a batch: what finished, what may have, then 130
@@ -294,6 +302,8 @@ def _version(value: bool) -> None:
 
 
 def _output_choice(value: str | None) -> str | None:
+    from cloudevents_cli.output import FORMATS
+
     if value is not None and value not in (*FORMATS, "github"):
         raise typer.BadParameter(f"'{value}' is not one of {', '.join(FORMATS)}")
     return value
@@ -369,6 +379,9 @@ def main_callback(
     ] = False,
 ) -> None:
     """Create Cloud Elements / SAP Open Connectors element instances with events, from YAML definitions."""
+    from cloudevents_cli import redact
+    from cloudevents_cli.output import Output
+
     redact.register(user_secret, org_secret)
     options = GlobalOptions(
         base_url=base_url,
