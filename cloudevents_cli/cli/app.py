@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer._coercion import RuntimeParam, build_runtime_param
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
@@ -83,6 +84,15 @@ class Group(TyperGroup):
     commands under the single error handler: one line on stderr, the right exit code."""
 
     _loaded: dict[str, Any] = {}  # noqa: RUF012 - module name -> its commands, built once per process
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _texts_as_given(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _texts_as_given([option])
+        return option
 
     def list_commands(self, ctx: Any) -> list[str]:
         from cloudevents_cli.cli.commands import COMMANDS
@@ -169,7 +179,13 @@ class Command(TyperCommand):
         for param in self.params:
             if param.param_type_name == "argument":  # the brackets and dots are the usage line's to add
                 param.metavar = (param.metavar or str(param.name).upper()).strip("[]").removesuffix("...")
+        _texts_as_given(self.params)
         self.params += _verbosity_options()
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _texts_as_given([option])
+        return option
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -192,6 +208,30 @@ class Command(TyperCommand):
             if rows:
                 with formatter.section(title):
                     formatter.write_dl(rows)
+
+
+class _AsGiven(RuntimeParam):
+    """A parameter's coercion: a text (or a list of texts) as given, which is what typer's pydantic TypeAdapter
+    returns for it; any other value through typer's own coercion, built when such a value comes. (None never gets
+    here: RuntimeParam.coerce answers it.)"""
+
+    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        if self.parameter_info.parser is None and param.type_descriptor.file_annotation is None:
+            if self.annotation is str and type(value) is str:
+                return value
+            if self.annotation == list[str] and isinstance(value, (list, tuple)) and all(type(v) is str for v in value):
+                return list(value)
+        return build_runtime_param(param.type_descriptor)._coerce_value(value, param=param, ctx=ctx)
+
+
+def _texts_as_given(params: list[Any]) -> None:
+    """typer builds a pydantic TypeAdapter for every parameter it processes, even one left unset: importing
+    pydantic and building the adapters cost more than a whole `validate` of a few files. Texts are kept as given
+    instead, and the adapter is built only for a value of another type (a --timeout, a --config path)."""
+    for param in params:
+        descriptor = getattr(param, "type_descriptor", None)
+        if descriptor is not None:
+            param._runtime_param = _AsGiven(parameter_info=descriptor.parameter_info, annotation=descriptor.annotation)
 
 
 def _build_as_command(module_app: typer.Typer) -> None:
