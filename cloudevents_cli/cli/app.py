@@ -59,7 +59,9 @@ class State:
         does not support (`allowed`, by default all of output.FORMATS) is a usage error when given as -o, and falls
         back to `default` when it is CE_OUTPUT's."""
         if allowed is None:
-            from cloudevents_cli.output import FORMATS as allowed
+            from cloudevents_cli.output import FORMATS
+
+            allowed = FORMATS
         fmt = local or self.options.output or default
         if fmt not in allowed:
             if local is None and self.options.output_from_env:
