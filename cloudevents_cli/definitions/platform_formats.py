@@ -148,18 +148,17 @@ def _timezone_error(zone: str) -> str | None:
         return "empty time zone"
     if zone in _UTC_IDS or zone in JAVA_SHORT_IDS or _is_zone_file(zone):
         return None
+    offset = _OFFSET.fullmatch(zone)
+    hours, minutes = (int(offset["hours"]), int(offset["minutes"] or 0)) if offset else (0, 0)
+    if offset and hours <= 23 and minutes <= 59:
+        return None  # a valid offset: whether a zone file has that name too changes nothing
     regions = region_ids()
     if zone in regions:
         return None
-    offset = _OFFSET.fullmatch(zone)
     if offset:
-        hours = int(offset["hours"])
-        minutes = int(offset["minutes"] or 0)
         if hours > 23:
             return f"offset hours must be 0-23 in time zone '{zone}'"
-        if minutes > 59:
-            return f"offset minutes must be 00-59 in time zone '{zone}'"
-        return None
+        return f"offset minutes must be 00-59 in time zone '{zone}'"
     if not regions and re.fullmatch(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)+", zone):
         return None  # no tz data on this machine: a region-shaped id gets the benefit of the doubt
     message = f"unknown time zone '{zone}'"
