@@ -85,7 +85,7 @@ class Group(TyperGroup):
     """The root group: loads each command's module only when that command runs (cli/commands.py), and runs
     commands under the single error handler: one line on stderr, the right exit code."""
 
-    _loaded: dict[str, Any] = {}  # noqa: RUF012 - module name -> its commands, built once per process
+    _loaded: dict[str, Any] = {}  # noqa: RUF012 - command name -> the command, built once per process
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -106,17 +106,30 @@ class Group(TyperGroup):
 
         if name not in COMMANDS:
             return None
-        module_name = COMMANDS[name][0]
-        if module_name not in self._loaded:
+        if name not in self._loaded:
             import importlib
 
-            from typer.main import get_command
+            from typer.main import get_command, get_command_from_info, get_command_name
 
-            module = importlib.import_module(f"cloudevents_cli.cli.{module_name}")
+            module = importlib.import_module(f"cloudevents_cli.cli.{COMMANDS[name][0]}")
             _build_as_command(module.app)
-            self._loaded[module_name] = get_command(module.app)
-        loaded = self._loaded[module_name]
-        return loaded.get_command(ctx, name) if hasattr(loaded, "get_command") else loaded
+            # Only the command that runs is built, not the other commands of its module (options cost time);
+            # a sub-group (profile, events) is built with its module's Typer.
+            infos = [
+                info
+                for info in module.app.registered_commands
+                if (info.name or get_command_name(info.callback.__name__)) == name
+            ]
+            if infos:
+                self._loaded[name] = get_command_from_info(
+                    infos[0],
+                    pretty_exceptions_short=module.app.pretty_exceptions_short,
+                    rich_markup_mode=module.app.rich_markup_mode,
+                )
+            else:
+                loaded = get_command(module.app)
+                self._loaded[name] = loaded.get_command(ctx, name) if hasattr(loaded, "get_command") else loaded
+        return self._loaded[name]
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         """As typer's, but a typo is matched against the table: typer suggests from `self.commands`, which this
