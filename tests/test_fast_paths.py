@@ -149,6 +149,19 @@ def test_files_that_are_not_zone_ids_are_not_taken_for_one(zone: str) -> None:
     assert not platform_formats._is_zone_file(zone)
 
 
+def test_region_ids_and_valid_offsets_need_no_list_of_zones(monkeypatch: pytest.MonkeyPatch) -> None:
+    def listing() -> frozenset[str]:
+        raise AssertionError("every zone of the machine listed")
+
+    platform_formats._timezone_error.cache_clear()
+    monkeypatch.setattr(platform_formats, "region_ids", listing)
+    try:
+        for zone in ("America/Denver", "Europe/Berlin", "GMT-08:00", "+05:30", "UTC+1"):
+            assert platform_formats.check_timezone(zone) is None, zone
+    finally:
+        platform_formats._timezone_error.cache_clear()
+
+
 # -- plain stderr lines, typer's texts -----------------------------------------------------------------------
 
 
@@ -193,3 +206,34 @@ def test_valid_validate_imports_neither_pydantic_nor_rich(tmp_path: Path) -> Non
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"NO_COLOR": "1"})
     assert "HEAVY=" in proc.stderr, proc.stderr
     assert proc.stderr.rsplit("HEAVY=", 1)[1].strip() == ""
+
+
+# -- the build of a batch, the loading of one command --------------------------------------------------------
+
+
+def test_a_batch_makes_no_garbage_cycles_and_leaves_the_collector_as_it_was(tmp_path: Path) -> None:
+    import gc
+
+    from cloudevents_cli.definitions.pipeline import build
+
+    (tmp_path / "bad.yaml").write_text("name: a\nelement: b\nevents:\n  type: poll\n  refresh_intervall: 5\n")
+    (tmp_path / "broken.yaml").write_text("name: [\n")
+    (tmp_path / "tenants.yaml").write_text("name: t-${tenant.n}\nelement: b\ntenants: [{n: 1}, {n: x}]\n")
+    samples = [str(f) for f in sorted(SAMPLES.glob("*.yaml"))]
+    gc.collect()
+    batch = build([str(tmp_path), *samples])
+    assert batch.errors and gc.isenabled()
+    assert gc.collect() == 0  # nothing for the paused collector to have found
+    gc.disable()
+    try:
+        build([str(tmp_path)])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_command_is_built_alone_with_the_help_of_its_module(cli: Any) -> None:
+    res = cli("render", "--help")
+    assert res.exit_code == 0 and "--callback-url" in res.stdout
+    res = cli("profile", "--help")  # a sub-group: built with its module's Typer
+    assert res.exit_code == 0 and "add" in res.stdout
