@@ -203,7 +203,7 @@ def test_valid_validate_imports_neither_pydantic_nor_rich(tmp_path: Path) -> Non
         "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
         "sys.stderr.write('HEAVY=' + ','.join(m for m in ('pydantic', 'rich') if m in sys.modules))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"NO_COLOR": "1"})
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "HEAVY=" in proc.stderr, proc.stderr
     assert proc.stderr.rsplit("HEAVY=", 1)[1].strip() == ""
 
