@@ -237,3 +237,29 @@ def test_a_command_is_built_alone_with_the_help_of_its_module(cli: Any) -> None:
     assert res.exit_code == 0 and "--callback-url" in res.stdout
     res = cli("profile", "--help")  # a sub-group: built with its module's Typer
     assert res.exit_code == 0 and "add" in res.stdout
+
+
+def test_a_files_folder_resolved_once_a_run_is_its_resolved_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloudevents_cli.definitions.loader import _folder
+
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    (real / "sub" / "d.yaml").write_text("name: a\n")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "link-dir").symlink_to(real)
+    (tmp_path / "elsewhere" / "link.yaml").symlink_to(real / "sub" / "d.yaml")
+    monkeypatch.chdir(real / "sub")
+    sources = [
+        "d.yaml",
+        "./d.yaml",
+        "../sub/d.yaml",
+        str(tmp_path / "link-dir" / "sub" / "d.yaml"),
+        str(tmp_path / "link-dir" / "sub" / ".." / "sub" / "d.yaml"),
+        str(tmp_path / "elsewhere" / "link.yaml"),  # a link: its target's folder
+        "../../elsewhere/link.yaml",
+    ]
+    known: dict[str, Path] = {}
+    for source in sources * 2:  # the second time from what is known
+        assert _folder(source, known) == Path(source).resolve().parent, source

@@ -383,6 +383,8 @@ def _port_text(url: str) -> str | None:
 
 
 def _conflicts(r: Reporter, events: dict[str, Any], configuration: dict[str, Any]) -> None:
+    if configuration.keys().isdisjoint(_EVENTS_KEYS):
+        return  # nothing the events section sets is in configuration: no conflict, whatever the section holds
     try:
         derived = expand.event_keys(events)
     except (KeyError, TypeError, AttributeError):
@@ -396,6 +398,9 @@ def _conflicts(r: Reporter, events: dict[str, Any], configuration: dict[str, Any
                 "set it in one place",
                 key=True,
             )
+
+
+_EVENTS_KEYS = frozenset(k.dotted_key for k in keys.section_keys("instance"))
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -111,7 +111,8 @@ def _build(
         loaded = [("", ([flags.from_flags(overrides)], list[Problem]()))]
     else:
         files, problems = loader.expand_paths(paths)
-        loaded = [(source, loader.load(source, stdin)) for source in files]
+        folders: dict[str, Path] = {}
+        loaded = [(source, loader.load(source, stdin, folders)) for source in files]
     data_files = _tenant_files(loaded)
     files_cache: FileCache = {}
     for source, (docs, file_problems) in loaded:
