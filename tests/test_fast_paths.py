@@ -224,12 +224,21 @@ def test_a_batch_makes_no_garbage_cycles_and_leaves_the_collector_as_it_was(tmp_
     batch = build([str(tmp_path), *samples])
     assert batch.errors and gc.isenabled()
     assert gc.collect() == 0  # nothing for the paused collector to have found
+    assert gc.get_freeze_count() == 0  # what it made went to the oldest generation, not frozen
     gc.disable()
     try:
         build([str(tmp_path)])
         assert not gc.isenabled()
     finally:
         gc.enable()
+    frozen = [object() for _ in range(3)]
+    gc.freeze()  # a process that froze objects itself keeps them frozen
+    try:
+        count = gc.get_freeze_count()
+        build([str(tmp_path)])
+        assert gc.get_freeze_count() == count and frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_a_command_is_built_alone_with_the_help_of_its_module(cli: Any) -> None:
