@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "yaml", "id")
 LOG_WIDTH = 240  # columns for tables written off a terminal
+_REWRITTEN_BY_RICH = ("\a", "\b", "\t", "\v", "\f", "\r")  # rich drops these, or expands the tab
 
 
 def colour_wanted(mode: str, stream: TextIO) -> bool:
@@ -192,6 +193,16 @@ class Output:
 
     # -- messages on stderr ---------------------------------------------------------------------------------
     def _say(self, text: str, style: str | None = None) -> None:
+        stream = self.stderr
+        if (
+            self._err_console is None
+            and not colour_wanted(self.color, stream)
+            and not getattr(stream, "isatty", lambda: False)()
+            and not any(c in text for c in _REWRITTEN_BY_RICH)
+        ):  # what rich writes off a terminal without colour, without importing rich
+            stream.write(text + "\n")
+            stream.flush()
+            return
         from rich.text import Text
 
         self.err.print(Text(text, style=style or ""), soft_wrap=True)

@@ -1,21 +1,22 @@
 """The Typer application: its global options, the class every command is built as, and the one handler that maps
 errors to exit codes."""
 
-from __future__ import annotations
-
 import functools
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer._coercion import RuntimeParam, build_runtime_param
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
-from cloudevents_cli import __version__, redact
-from cloudevents_cli.errors import CloudEventsError, ExitCode, Interrupted
-from cloudevents_cli.output import FORMATS, Output
+from cloudevents_cli import __version__
+
+# output, errors and redact are imported where a command runs: `--help` and `--version` need none of them.
+if TYPE_CHECKING:
+    from cloudevents_cli.output import Output
 
 
 @dataclass
@@ -50,12 +51,17 @@ class Seams:
 @dataclass
 class State:
     options: GlobalOptions
-    out: Output
+    out: "Output"
     seams: Seams = field(default_factory=Seams)
 
-    def output_for(self, local: str | None, default: str = "table", allowed: tuple[str, ...] = FORMATS) -> Output:
+    def output_for(self, local: str | None, default: str = "table", allowed: tuple[str, ...] | None = None) -> "Output":
         """The Output of this command: `-o` given to the command wins over the global one. A format the command
-        does not support is a usage error when given as -o, and falls back to `default` when it is CE_OUTPUT's."""
+        does not support (`allowed`, by default all of output.FORMATS) is a usage error when given as -o, and falls
+        back to `default` when it is CE_OUTPUT's."""
+        if allowed is None:
+            from cloudevents_cli.output import FORMATS
+
+            allowed = FORMATS
         fmt = local or self.options.output or default
         if fmt not in allowed:
             if local is None and self.options.output_from_env:
@@ -69,6 +75,8 @@ class State:
 def state(ctx: typer.Context) -> State:
     root = ctx.find_root()
     if not isinstance(root.obj, State):
+        from cloudevents_cli.output import Output
+
         root.obj = State(GlobalOptions(), Output())
     return root.obj
 
@@ -77,7 +85,16 @@ class Group(TyperGroup):
     """The root group: loads each command's module only when that command runs (cli/commands.py), and runs
     commands under the single error handler: one line on stderr, the right exit code."""
 
-    _loaded: dict[str, Any] = {}  # noqa: RUF012 - module name -> its commands, built once per process
+    _loaded: dict[str, Any] = {}  # noqa: RUF012 - command name -> the command, built once per process
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _texts_as_given(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _texts_as_given([option])
+        return option
 
     def list_commands(self, ctx: Any) -> list[str]:
         from cloudevents_cli.cli.commands import COMMANDS
@@ -89,17 +106,30 @@ class Group(TyperGroup):
 
         if name not in COMMANDS:
             return None
-        module_name = COMMANDS[name][0]
-        if module_name not in self._loaded:
+        if name not in self._loaded:
             import importlib
 
-            from typer.main import get_command
+            from typer.main import get_command, get_command_from_info, get_command_name
 
-            module = importlib.import_module(f"cloudevents_cli.cli.{module_name}")
+            module = importlib.import_module(f"cloudevents_cli.cli.{COMMANDS[name][0]}")
             _build_as_command(module.app)
-            self._loaded[module_name] = get_command(module.app)
-        loaded = self._loaded[module_name]
-        return loaded.get_command(ctx, name) if hasattr(loaded, "get_command") else loaded
+            # Only the command that runs is built, not the other commands of its module (options cost time);
+            # a sub-group (profile, events) is built with its module's Typer.
+            infos = [
+                info
+                for info in module.app.registered_commands
+                if (info.name or get_command_name(info.callback.__name__)) == name
+            ]
+            if infos:
+                self._loaded[name] = get_command_from_info(
+                    infos[0],
+                    pretty_exceptions_short=module.app.pretty_exceptions_short,
+                    rich_markup_mode=module.app.rich_markup_mode,
+                )
+            else:
+                loaded = get_command(module.app)
+                self._loaded[name] = loaded.get_command(ctx, name) if hasattr(loaded, "get_command") else loaded
+        return self._loaded[name]
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         """As typer's, but a typo is matched against the table: typer suggests from `self.commands`, which this
@@ -123,6 +153,9 @@ class Group(TyperGroup):
             formatter.write_dl([(name, help_text) for name, (_, help_text) in COMMANDS.items()])
 
     def invoke(self, ctx: Any) -> Any:
+        from cloudevents_cli import redact
+        from cloudevents_cli.errors import CloudEventsError, ExitCode, Interrupted
+
         try:
             return super().invoke(ctx)
         except Interrupted as err:  # Ctrl-C in a batch: what finished, what may have, then 130
@@ -161,7 +194,13 @@ class Command(TyperCommand):
         for param in self.params:
             if param.param_type_name == "argument":  # the brackets and dots are the usage line's to add
                 param.metavar = (param.metavar or str(param.name).upper()).strip("[]").removesuffix("...")
+        _texts_as_given(self.params)
         self.params += _verbosity_options()
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _texts_as_given([option])
+        return option
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -184,6 +223,30 @@ class Command(TyperCommand):
             if rows:
                 with formatter.section(title):
                     formatter.write_dl(rows)
+
+
+class _AsGiven(RuntimeParam):
+    """A parameter's coercion: a text (or a list of texts) as given, which is what typer's pydantic TypeAdapter
+    returns for it; any other value through typer's own coercion, built when such a value comes. (None never gets
+    here: RuntimeParam.coerce answers it.)"""
+
+    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        if self.parameter_info.parser is None and param.type_descriptor.file_annotation is None:
+            if self.annotation is str and type(value) is str:
+                return value
+            if self.annotation == list[str] and isinstance(value, (list, tuple)) and all(type(v) is str for v in value):
+                return list(value)
+        return build_runtime_param(param.type_descriptor)._coerce_value(value, param=param, ctx=ctx)
+
+
+def _texts_as_given(params: list[Any]) -> None:
+    """typer builds a pydantic TypeAdapter for every parameter it processes, even one left unset: importing
+    pydantic and building the adapters cost more than a whole `validate` of a few files. Texts are kept as given
+    instead, and the adapter is built only for a value of another type (a --timeout, a --config path)."""
+    for param in params:
+        descriptor = getattr(param, "type_descriptor", None)
+        if descriptor is not None:
+            param._runtime_param = _AsGiven(parameter_info=descriptor.parameter_info, annotation=descriptor.annotation)
 
 
 def _build_as_command(module_app: typer.Typer) -> None:
@@ -294,6 +357,8 @@ def _version(value: bool) -> None:
 
 
 def _output_choice(value: str | None) -> str | None:
+    from cloudevents_cli.output import FORMATS
+
     if value is not None and value not in (*FORMATS, "github"):
         raise typer.BadParameter(f"'{value}' is not one of {', '.join(FORMATS)}")
     return value
@@ -369,6 +434,9 @@ def main_callback(
     ] = False,
 ) -> None:
     """Create Cloud Elements / SAP Open Connectors element instances with events, from YAML definitions."""
+    from cloudevents_cli import redact
+    from cloudevents_cli.output import Output
+
     redact.register(user_secret, org_secret)
     options = GlobalOptions(
         base_url=base_url,

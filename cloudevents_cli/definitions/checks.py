@@ -242,7 +242,7 @@ class _Form:
 
     def name(self, field: str) -> str:
         """The name this form writes for a definition field (`updated_format` -> `updatedDateFormat`)."""
-        return _written_names(self).get(field, field)
+        return _written_names(self).get(field, field) if self.platform else field  # the definition's: as it is
 
 
 @functools.cache
@@ -312,9 +312,10 @@ def _known_keys(
     form: _Form,
 ) -> None:
     """A warning for each key the platform does not document (it is passed through); types, in the raw form."""
+    others = (keys.by_field if form.platform else keys.by_platform_key)(scope)
     for name, value in given.items():
         key = known.get(name)
-        other = (keys.by_field if form.platform else keys.by_platform_key)(scope).get(name)
+        other = others.get(name)
         if key is None and other is not None:  # idField in a definition, id_field in the raw form: a slip
             ours = other.dotted_key if form.platform else other.short_key
             whose = "the definition's" if form.platform else "the platform's"
@@ -382,6 +383,8 @@ def _port_text(url: str) -> str | None:
 
 
 def _conflicts(r: Reporter, events: dict[str, Any], configuration: dict[str, Any]) -> None:
+    if configuration.keys().isdisjoint(_EVENTS_KEYS):
+        return  # nothing the events section sets is in configuration: no conflict, whatever the section holds
     try:
         derived = expand.event_keys(events)
     except (KeyError, TypeError, AttributeError):
@@ -395,6 +398,9 @@ def _conflicts(r: Reporter, events: dict[str, Any], configuration: dict[str, Any
                 "set it in one place",
                 key=True,
             )
+
+
+_EVENTS_KEYS = frozenset(k.dotted_key for k in keys.section_keys("instance"))
 
 
 def _same(a: Any, b: Any) -> bool:

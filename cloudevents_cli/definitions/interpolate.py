@@ -69,10 +69,17 @@ class _Context:
 
 
 def _walk(value: Any, path: Path_, ctx: _Context) -> Any:
+    # A value with nothing to replace (most of them) is kept without a call.
     if isinstance(value, dict):
-        return {k: _walk(v, (*path, k), ctx) for k, v in value.items()}
+        return {
+            k: _walk(v, (*path, k), ctx) if isinstance(v, (dict, list)) or (isinstance(v, str) and "${" in v) else v
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_walk(v, (*path, i), ctx) for i, v in enumerate(value)]
+        return [
+            _walk(v, (*path, i), ctx) if isinstance(v, (dict, list)) or (isinstance(v, str) and "${" in v) else v
+            for i, v in enumerate(value)
+        ]
     if isinstance(value, str) and "${" in value:
         return _substitute(value, path, ctx)
     return value

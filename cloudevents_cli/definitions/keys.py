@@ -401,6 +401,7 @@ DATES = "datesConfiguration"
 
 
 @functools.cache  # the table is constant; validation asks for these for every resource of every definition
+@functools.cache
 def section_keys(scope: Scope) -> tuple[EventKey, ...]:
     """The keys the format models in SCOPE, in the order of the request body.
 

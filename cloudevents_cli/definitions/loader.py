@@ -9,6 +9,7 @@ returned, never raised.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -226,15 +227,29 @@ def parse_value(text: str, source: str) -> tuple[Any, list[Problem]]:
     return value, [Problem(source, None, None, p.path, p.severity, p.code, p.message, p.hint) for p in problems]
 
 
-def load(source: str, stdin: BinaryIO | None = None) -> tuple[list[Document], list[Problem]]:
+def load(
+    source: str, stdin: BinaryIO | None = None, folders: dict[str, Path] | None = None
+) -> tuple[list[Document], list[Problem]]:
+    """The documents of a file (`folders`: the resolved folders of one run, shared by its files)."""
     text, problems = read_file(source, stdin)
     if text is None:
         return [], problems
-    base = Path.cwd() if source == STDIN else Path(source).resolve().parent
+    base = Path.cwd() if source == STDIN else _folder(source, folders)
     docs, more = parse_documents(text, source, base)
     if not docs and not more:
         more = [_file_problem(source, "empty-file", "the file holds no definition")]
     return docs, problems + more
+
+
+def _folder(source: str, known: dict[str, Path] | None) -> Path:
+    """Path(source).resolve().parent; for a file that is not a link itself, its folder is resolved once (`known`),
+    not once a file."""
+    head, tail = os.path.split(source)
+    if known is None or tail in ("", ".", "..") or os.path.islink(source):
+        return Path(source).resolve().parent
+    if head not in known:
+        known[head] = Path(head or ".").resolve()
+    return known[head]
 
 
 # -- building plain data from nodes -------------------------------------------------------------------------

@@ -8,7 +8,9 @@ batch's problems for all of them, and on each item for its own row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -76,6 +78,37 @@ def build(
     With `unique`, two definitions with the same name and element are an error (apply needs one of each).
     With `confine_files` (--no-file-outside), `${file:}` reads only inside the folder of the definition file.
     """
+    with _cycle_collector_paused():
+        return _build(paths, overrides, stdin, environ, unique, confine_files)
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """A batch keeps everything it builds (data, marks, items) and makes no reference cycles, so Python's cycle
+    collector, run again and again as that grows, finds nothing: a sixth of the time of a large `validate`.
+    Paused while building; as it was afterwards (unused memory is still freed at once, by reference counts).
+    What the build made then joins the oldest generation without a walk (freeze, then unfreeze, which puts
+    objects there), instead of being walked by the next collection; unless the process froze objects itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+def _build(
+    paths: Sequence[str],
+    overrides: flags.Overrides | None,
+    stdin: BinaryIO | None,
+    environ: Mapping[str, str] | None,
+    unique: bool,
+    confine_files: bool,
+) -> Batch:
     items: list[Item] = []
     problems: list[Problem] = []
     if not paths and overrides is not None and overrides.defines_instance:
@@ -83,7 +116,8 @@ def build(
         loaded = [("", ([flags.from_flags(overrides)], list[Problem]()))]
     else:
         files, problems = loader.expand_paths(paths)
-        loaded = [(source, loader.load(source, stdin)) for source in files]
+        folders: dict[str, Path] = {}
+        loaded = [(source, loader.load(source, stdin, folders)) for source in files]
     data_files = _tenant_files(loaded)
     files_cache: FileCache = {}
     for source, (docs, file_problems) in loaded:

@@ -13,7 +13,9 @@ count from 1, as editors do; `MacroIssue.offset` is a 0-based index into the str
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -102,6 +104,33 @@ def region_ids() -> frozenset[str]:
         return frozenset()
 
 
+def _is_zone_file(zone: str) -> bool:
+    """True when ZONE is certainly in region_ids(), found without listing every zone of the machine: a TZif file
+    where zoneinfo.available_timezones() would list it (below a zone root, through real directories it can read,
+    not under right/ or posix/). False says nothing: region_ids() decides then."""
+    parts = zone.split("/")
+    if zone in _NOT_JAVA_ZONES or parts[0] in ("right", "posix") or any(p in ("", ".", "..") for p in parts):
+        return False
+    import zoneinfo
+
+    for root in zoneinfo.TZPATH:
+        folders = [os.path.join(root, *parts[:i]) for i in range(len(parts))]  # the root, then the ones below
+        try:
+            walked = (
+                os.path.isdir(root)
+                and all(stat.S_ISDIR(os.lstat(f).st_mode) for f in folders[1:])  # a link to a folder is not entered
+                and all(os.access(f, os.R_OK | os.X_OK) for f in folders)
+            )
+            path = os.path.join(root, *parts)
+            if walked and stat.S_ISREG(os.stat(path).st_mode):
+                with open(path, "rb") as f:
+                    if f.read(4) == b"TZif":
+                        return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
 @lru_cache(maxsize=1)
 def _all_ids_folded() -> dict[str, str]:
     ids = region_ids() | JAVA_SHORT_IDS | _UTC_IDS
@@ -117,20 +146,19 @@ def check_timezone(zone: str) -> str | None:
 def _timezone_error(zone: str) -> str | None:
     if not zone:
         return "empty time zone"
-    if zone in _UTC_IDS or zone in JAVA_SHORT_IDS:
+    if zone in _UTC_IDS or zone in JAVA_SHORT_IDS or _is_zone_file(zone):
         return None
+    offset = _OFFSET.fullmatch(zone)
+    hours, minutes = (int(offset["hours"]), int(offset["minutes"] or 0)) if offset else (0, 0)
+    if offset and hours <= 23 and minutes <= 59:
+        return None  # a valid offset: whether a zone file has that name too changes nothing
     regions = region_ids()
     if zone in regions:
         return None
-    offset = _OFFSET.fullmatch(zone)
     if offset:
-        hours = int(offset["hours"])
-        minutes = int(offset["minutes"] or 0)
         if hours > 23:
             return f"offset hours must be 0-23 in time zone '{zone}'"
-        if minutes > 59:
-            return f"offset minutes must be 00-59 in time zone '{zone}'"
-        return None
+        return f"offset minutes must be 00-59 in time zone '{zone}'"
     if not regions and re.fullmatch(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)+", zone):
         return None  # no tz data on this machine: a region-shaped id gets the benefit of the doubt
     message = f"unknown time zone '{zone}'"

@@ -1,15 +1,14 @@
-"""Validation of one document: the model's structural errors, then the rules in checks.py."""
+"""Validation of one document: the model's structural errors, then the rules in checks.py.
+
+The pydantic model runs only on data that shape.py cannot pass: most definitions never import pydantic."""
 
 from __future__ import annotations
 
 import difflib
 from typing import Any
 
-from pydantic import ValidationError
-
-from cloudevents_cli.definitions import checks
+from cloudevents_cli.definitions import checks, shape
 from cloudevents_cli.definitions.loader import YAML11_BOOLS, Document, Path_
-from cloudevents_cli.definitions.model import Definition, model_at
 from cloudevents_cli.definitions.problem_reporter import Reporter, describe_value, dotted
 from cloudevents_cli.definitions.problems import Problem
 
@@ -33,11 +32,16 @@ _SPECIFIC_CODES = {
 def validate(doc: Document) -> list[Problem]:
     """Every problem of one document (errors and warnings), in a stable order."""
     report = Reporter(doc)
-    try:
-        Definition.model_validate(doc.data)
-    except ValidationError as err:
-        for error in err.errors(include_url=False, include_context=True, include_input=False):
-            _structural(report, doc, error)
+    if not shape.fits(doc.data):
+        from pydantic import ValidationError
+
+        from cloudevents_cli.definitions.model import Definition
+
+        try:
+            Definition.model_validate(doc.data)
+        except ValidationError as err:
+            for error in err.errors(include_url=False, include_context=True, include_input=False):
+                _structural(report, doc, error)
     checks.run(report, doc.data)
     return _dedupe(report.problems)
 
@@ -105,6 +109,8 @@ def _type_hint(doc: Document, loc: Path_, value: Any, kind: str) -> str | None:
 
 
 def _did_you_mean(key: str, parent: Path_) -> str | None:
+    from cloudevents_cli.definitions.model import model_at
+
     model = model_at(parent)
     if model is None:
         return None
