@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer._coercion import RuntimeParam, build_runtime_param
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
@@ -225,7 +224,13 @@ class Command(TyperCommand):
                     formatter.write_dl(rows)
 
 
-class _AsGiven(RuntimeParam):
+try:  # a private module of typer 0.29 (pinned below 0.30): without it, typer's own coercion is used, only slower
+    from typer._coercion import RuntimeParam, build_runtime_param
+except ImportError:  # pragma: no cover - another typer
+    RuntimeParam = None  # type: ignore[misc,assignment]
+
+
+class _AsGiven(RuntimeParam or object):  # type: ignore[misc]
     """A parameter's coercion: a text (or a list of texts) as given, which is what typer's pydantic TypeAdapter
     returns for it; any other value through typer's own coercion, built when such a value comes. (None never gets
     here: RuntimeParam.coerce answers it.)"""
@@ -243,6 +248,8 @@ def _texts_as_given(params: list[Any]) -> None:
     """typer builds a pydantic TypeAdapter for every parameter it processes, even one left unset: importing
     pydantic and building the adapters cost more than a whole `validate` of a few files. Texts are kept as given
     instead, and the adapter is built only for a value of another type (a --timeout, a --config path)."""
+    if RuntimeParam is None:  # pragma: no cover - another typer
+        return
     for param in params:
         descriptor = getattr(param, "type_descriptor", None)
         if descriptor is not None:
