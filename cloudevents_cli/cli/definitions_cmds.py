@@ -44,6 +44,14 @@ def validate(
         bool, typer.Option("--unique/--no-unique", help="Same name and element twice is an error (as for apply).")
     ] = True,
     no_file_outside: NoFileOutsideOpt = False,
+    allow_unset: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unset",
+            help="An unset ${env:} variable is a warning, not an error (where the secrets are not set: a pre-commit "
+            "hook, a laptop); what its value would be is not checked.",
+        ),
+    ] = False,
     online: Annotated[
         bool,
         typer.Option(
@@ -58,7 +66,7 @@ def validate(
     out = st.output_for(output, allowed=("table", "json", "yaml", "github"))
     from cloudevents_cli.definitions.pipeline import build
 
-    batch = build(paths, unique=unique, confine_files=no_file_outside)
+    batch = build(paths, unique=unique, confine_files=no_file_outside, allow_unset=allow_unset)
     if online:
         _check_online(st, batch)
     failed = bool(batch.errors) or (strict and bool(batch.warnings))

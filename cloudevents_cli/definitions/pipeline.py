@@ -71,15 +71,18 @@ def build(
     environ: Mapping[str, str] | None = None,
     unique: bool = False,
     confine_files: bool = False,
+    allow_unset: bool = False,
 ) -> Batch:
     """Read every PATH (file, folder, '-') and turn each document into an Item. Never raises for bad input in
     files; raises UsageError for a bad flag value (naming the flag).
 
     With `unique`, two definitions with the same name and element are an error (apply needs one of each).
     With `confine_files` (--no-file-outside), `${file:}` reads only inside the folder of the definition file.
+    With `allow_unset` (validate --allow-unset, where the secrets are not set: a pre-commit hook), an unset
+    `${env:}` variable is a warning, and what its value would have been checked for is not checked.
     """
     with _cycle_collector_paused():
-        return _build(paths, overrides, stdin, environ, unique, confine_files)
+        return _build(paths, overrides, stdin, environ, unique, confine_files, allow_unset)
 
 
 @contextmanager
@@ -108,6 +111,7 @@ def _build(
     environ: Mapping[str, str] | None,
     unique: bool,
     confine_files: bool,
+    allow_unset: bool = False,
 ) -> Batch:
     items: list[Item] = []
     problems: list[Problem] = []
@@ -127,11 +131,11 @@ def _build(
         problems.extend(file_problems)
         for doc in docs:
             if tenants.KEY in doc.data:
-                made, found = _tenant_items(doc, overrides, environ, confine_files, files_cache)
+                made, found = _tenant_items(doc, overrides, environ, confine_files, files_cache, allow_unset)
                 items.extend(made)
                 problems.extend(found)
                 continue
-            item = _item(doc, overrides, environ, confine_files, files_cache)
+            item = _item(doc, overrides, environ, confine_files, files_cache, allow_unset=allow_unset)
             items.append(item)
             problems.extend(item.problems)
     redact.register(*(value for item in items for value in item.secrets))  # once: a fleet has many
@@ -160,11 +164,15 @@ def _item(
     confine: bool,
     files: FileCache,
     row: tenants.Row | None = None,
+    *,
+    allow_unset: bool = False,
 ) -> Item:
     found = interpolate(doc, environ, confine=confine, tenant=row, files=files)
     found += flags.apply(doc, overrides)
     redact.register_bearing(doc.bearing)
     found += validate(doc)
+    if allow_unset:
+        found = unset_as_warnings(found)
     data = doc.data
     body = None
     if not any(p.severity == "error" for p in found):
@@ -180,10 +188,15 @@ def _tenant_items(
     environ: Mapping[str, str] | None,
     confine: bool,
     files: FileCache,
+    allow_unset: bool = False,
 ) -> tuple[list[Item], list[Problem]]:
     """One item a tenant row of a template, and the problems: the list's own, each row's own, and the template's
     once, naming the rows that have them."""
     rows, problems = tenants.rows(template, environ, confine=confine, files=files)
+    if allow_unset:
+        for row in rows:
+            row.problems = unset_as_warnings(row.problems)
+        problems = unset_as_warnings(problems)
     items: list[Item] = []
     by_problem: dict[Problem, list[tenants.Row]] = {}
     for row in rows:
@@ -196,7 +209,7 @@ def _tenant_items(
             plain_scalars=template.plain_scalars,
             base_dir=template.base_dir,
         )  # may_interpolate: the walk copies the data, which flags then change
-        item = _item(doc, overrides, environ, confine, files, row)
+        item = _item(doc, overrides, environ, confine, files, row, allow_unset=allow_unset)
         for problem in item.problems:
             by_problem.setdefault(problem, []).append(row)
         item.problems = row.problems + [_naming([row], problem, len(rows)) for problem in item.problems]
@@ -210,6 +223,19 @@ def _tenant_items(
         problems.extend(row.problems)
     problems.extend(_naming(named, problem, len(rows)) for problem, named in by_problem.items())
     return items, problems
+
+
+def unset_as_warnings(problems: list[Problem]) -> list[Problem]:
+    """--allow-unset: an unset variable is a warning, and other errors at the same place go (they judge the text
+    `${env:NAME}`, which stands there for now, not the value)."""
+    unset = {(p.source, p.path) for p in problems if p.code == "unset-variable"}
+    if not unset:
+        return problems
+    return [
+        replace(p, severity="warning") if p.code == "unset-variable" else p
+        for p in problems
+        if p.code == "unset-variable" or p.severity != "error" or (p.source, p.path) not in unset
+    ]
 
 
 def _naming(rows: list[tenants.Row], problem: Problem, total: int) -> Problem:
