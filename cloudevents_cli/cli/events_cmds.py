@@ -308,7 +308,7 @@ def listen(
 
     timeout = state(ctx).options.timeout or 10.0
     printer = _Printer(out, signature_key is not None)
-    receiver_app = create_receiver(
+    receiver = create_receiver(
         path=path,
         signature_key=signature_key,
         forward_to=forward_to,
@@ -318,12 +318,11 @@ def listen(
         max_events=max_events,
         dedupe=dedupe,
     )
-    receiver = receiver_app.state.receiver
     sock = bind(host, port)
     if not _is_loopback(host):
         out.warn(f"listening on {host}: anyone who can reach this port can post callbacks")
     url = url_of(sock, receiver.path)
-    listener = AppServer(receiver_app, sock, limits=Limits())
+    listener = AppServer(receiver, sock, limits=Limits())
     receiver.on_stop = listener.stop
     printer.stop = receiver.stop_accepting
 
