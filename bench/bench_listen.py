@@ -1,14 +1,14 @@
 """`cloudevents listen` under load: 5,000 signed callbacks from 16 concurrent senders on loopback.
 
-Checks that none is lost and none mis-verified (every JSON line has signature "ok", every object id once),
-reports events/second, and the same senders and requests against a bare Starlette app (reads the body, answers
-200, no verification or printing) as the baseline. The baseline is served exactly as `listen` is: the same
-AppServer, the same uvicorn settings (Limits: the same h11 protocol class, connection cap, keep-alive, head
-deadline), access log off, the same event loop. Server CPU per event is measured the same way for both: from
-"ready" to the last answer (/proc), start-up and shutdown excluded; both are then stopped with SIGTERM. Rounds
-alternate listen and the baseline; the median ratio is the verdict. Target: `listen` server CPU per event
-<= 1.2x the baseline's. Exit 0 on a MISS; non-zero when events are lost or mis-verified.
-Run: `.venv/bin/python bench/bench_listen.py [N] [SENDERS] [ROUNDS]`.
+Checks that none is lost and none mis-verified (every JSON line has signature "ok", every object id once), and
+compares listen's server CPU per event with a bare Starlette app's (reads the body, answers 200, no verification
+or printing) sent the same requests. The baseline is served exactly as `listen` is: the same AppServer, the same
+uvicorn settings (Limits: the same h11 protocol class, connection cap, keep-alive, head deadline), access log
+off, the same event loop. CPU is measured the same way for both: from "ready" to the last answer (/proc),
+start-up and shutdown excluded; both are then stopped with SIGTERM. Both servers run at once and the senders
+alternate between them, so the machine's other load weighs on both alike; the median ratio over the rounds is
+the verdict. Target: `listen` CPU per event <= 1.2x the baseline's. Exit 0 on a MISS; non-zero when events are
+lost or mis-verified. Run: `.venv/bin/python bench/bench_listen.py [N] [SENDERS] [ROUNDS]`.
 """
 
 from __future__ import annotations
@@ -69,7 +69,11 @@ def serve_baseline(ready_file: str) -> None:
     sock = bind("127.0.0.1", 0)
     url = url_of(sock, "/")
     listener = AppServer(Starlette(routes=[Route("/", hook, methods=["POST"])]), sock, limits=Limits())  # as listen
-    listener.run(on_ready=lambda: Path(ready_file).write_text(url + "\n"))
+
+    def ready() -> None:
+        Path(ready_file).write_text(url + "\n")
+
+    listener.run(on_ready=ready)
 
 
 def start(cmd: list[str], ready: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
@@ -84,24 +88,25 @@ def start(cmd: list[str], ready: Path, env: dict[str, str]) -> tuple[subprocess.
     return proc, ready.read_text().strip()
 
 
-async def send_all(url: str, bodies: list[tuple[bytes, dict[str, str]]], senders: int) -> tuple[float, list[int]]:
-    """Each sender has its own AsyncClient with one keep-alive connection (cheaper than one shared pool)."""
+async def send_all(jobs: list[tuple[str, bytes, dict[str, str]]], senders: int) -> tuple[float, dict[str, list[int]]]:
+    """Posts every (url, body, headers) in order, `senders` at a time; each sender has its own AsyncClient with
+    one keep-alive connection per server (cheaper than one shared pool). The statuses, by url."""
     import httpx
 
-    statuses: list[int] = []
-    queue: asyncio.Queue[tuple[bytes, dict[str, str]]] = asyncio.Queue()
-    for item in bodies:
-        queue.put_nowait(item)
+    statuses: dict[str, list[int]] = {url: [] for url, _, _ in jobs}
+    queue: asyncio.Queue[tuple[str, bytes, dict[str, str]]] = asyncio.Queue()
+    for job in jobs:
+        queue.put_nowait(job)
 
     async def sender() -> None:
-        async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=1)) as client:
+        async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=len(statuses))) as client:
             while True:
                 try:
-                    body, headers = queue.get_nowait()
+                    url, body, headers = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
                 answer = await client.post(url, content=body, headers=headers)
-                statuses.append(answer.status_code)
+                statuses[url].append(answer.status_code)
 
     began = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*(sender() for _ in range(senders))), RUN_TIMEOUT)
@@ -137,55 +142,53 @@ def signed(i: int, body: bytes) -> tuple[bytes, dict[str, str]]:
     return body, headers
 
 
-def run_listen(n: int, senders: int, tmp: Path) -> dict[str, Any]:
+def run_round(n: int, senders: int, tmp: Path) -> dict[str, Any]:
+    """`listen` and the baseline served at once, sent the same requests alternately (one to each, in turn), so
+    that the rest of the machine's load weighs on both alike; each one's CPU from ready to its last answer."""
     bodies = [signed(i, body_for(i)) for i in range(n)]
-    ready = tmp / "listen.ready"
-    ready.unlink(missing_ok=True)
+    for ready in (tmp / "listen.ready", tmp / "baseline.ready"):
+        ready.unlink(missing_ok=True)
     env = {**os.environ, "CE_SIGNATURE_KEY": KEY, "NO_COLOR": "1"}
-    cmd = [sys.executable, "-m", "cloudevents_cli", "-o", "json", "listen", "--port", "0", "--ready-file", str(ready)]
-    proc, url = start(cmd, ready, env)
-    startup_cpu = cpu_seconds(proc.pid)
+    cmd = [sys.executable, "-m", "cloudevents_cli", "-o", "json", "listen", "--port", "0"]
+    listen, url = start([*cmd, "--ready-file", str(tmp / "listen.ready")], tmp / "listen.ready", env)
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
+    reader = threading.Thread(target=lambda: lines.extend(listen.stdout or []), daemon=True)
     reader.start()
+    base_cmd = [sys.executable, __file__, "--serve-baseline", str(tmp / "baseline.ready")]
     try:
-        elapsed, statuses = asyncio.run(send_all(url, bodies, senders))
-        busy = cpu_seconds(proc.pid)
-        proc.terminate()  # SIGTERM: a clean stop, exit 0
-        code = reap(proc, 30)
+        base, base_url = start(base_cmd, tmp / "baseline.ready", dict(os.environ))
+    except SystemExit:
+        listen.kill()
+        raise
+    procs = (listen, base)
+    try:
+        startup = [cpu_seconds(proc.pid) for proc in procs]
+        jobs = [(target, body, headers) for body, headers in bodies for target in (url, base_url)]
+        elapsed, statuses = asyncio.run(send_all(jobs, 2 * senders))  # `senders` in flight for each server
+        busy = [cpu_seconds(proc.pid) for proc in procs]
+        for proc in procs:
+            proc.terminate()  # SIGTERM: a clean stop, exit 0
+        code = reap(listen, 30)
+        reap(base, 10)
         reader.join(10)
-        err = proc.stderr.read() if proc.stderr else ""
+        err = listen.stderr.read() if listen.stderr else ""
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    rows = [json.loads(line) for line in lines if line.strip()]
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    if statuses[base_url].count(200) != n:
+        raise SystemExit(f"baseline: only {statuses[base_url].count(200)} of {n} answered 200")
+    cpu = [b - a if a is not None and b is not None else None for a, b in zip(startup, busy, strict=True)]
     return {
         "elapsed": elapsed,
-        "statuses": statuses,
-        "rows": rows,
+        "statuses": statuses[url],
+        "rows": [json.loads(line) for line in lines if line.strip()],
         "exit": code,
         "stderr": err,
-        "cpu": busy - startup_cpu if busy is not None and startup_cpu is not None else None,
+        "cpu": cpu[0],
+        "baseline_cpu": cpu[1],
     }
-
-
-def run_baseline(n: int, senders: int, tmp: Path) -> dict[str, Any]:
-    bodies = [signed(i, body_for(i)) for i in range(n)]  # the same requests as listen's, headers and all
-    ready = tmp / "baseline.ready"
-    ready.unlink(missing_ok=True)
-    proc, url = start([sys.executable, __file__, "--serve-baseline", str(ready)], ready, dict(os.environ))
-    startup_cpu = cpu_seconds(proc.pid)
-    try:
-        elapsed, statuses = asyncio.run(send_all(url, bodies, senders))
-        busy = cpu_seconds(proc.pid)
-    finally:
-        proc.terminate()
-        reap(proc, 10)
-    if statuses.count(200) != n:
-        raise SystemExit(f"baseline: only {statuses.count(200)} of {n} answered 200")
-    cpu = busy - startup_cpu if busy is not None and startup_cpu is not None else None
-    return {"elapsed": elapsed, "cpu": cpu}
 
 
 def _per_event_ms(cpu: float | None, n: int) -> str:
@@ -219,20 +222,19 @@ def main() -> int:
     senders = int(sys.argv[2]) if len(sys.argv) > 2 else 16
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     print(f"machine  : {os.cpu_count()} CPUs; senders and server share them (loopback)")
-    print(f"load     : {n} signed callbacks, {senders} senders, {rounds} rounds (listen, then the baseline)")
+    print(f"load     : {n} signed callbacks to each server, {senders} senders each, {rounds} rounds")
     ratios: list[float] = []
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as tmpdir:
         for number in range(1, rounds + 1):
-            result = run_listen(n, senders, Path(tmpdir))
-            baseline = run_baseline(n, senders, Path(tmpdir))
+            result = run_round(n, senders, Path(tmpdir))
             problems += problems_of(result, n)
             line = (
-                f"round {number}  : listen {n / result['elapsed']:,.0f} events/s, {_per_event_ms(result['cpu'], n)}; "
-                f"bare Starlette {n / baseline['elapsed']:,.0f} requests/s, {_per_event_ms(baseline['cpu'], n)}"
+                f"round {number}  : {2 * n / result['elapsed']:,.0f} requests/s in all; "
+                f"listen {_per_event_ms(result['cpu'], n)}, bare Starlette {_per_event_ms(result['baseline_cpu'], n)}"
             )
-            if result["cpu"] and baseline["cpu"]:
-                ratios.append(result["cpu"] / baseline["cpu"])
+            if result["cpu"] and result["baseline_cpu"]:
+                ratios.append(result["cpu"] / result["baseline_cpu"])
                 line += f"; {ratios[-1]:.2f}x"
             print(line, flush=True)
     if ratios:

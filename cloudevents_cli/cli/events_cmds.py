@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
 from cloudevents_cli import redact
 from cloudevents_cli.cli.app import command_group, state
 from cloudevents_cli.errors import ExitCode, InvalidInput
+from cloudevents_cli.output import Output
 
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
 if TYPE_CHECKING:
     from cloudevents_cli.events.receiver import Delivery
-    from cloudevents_cli.output import Output
 
 FORMATS = ("table", "json")
 DEFAULT_PORT = 8766  # next to the emulator's 8765, so both run side by side
@@ -156,11 +158,56 @@ def _line(cells: list[str]) -> str:
     return "  ".join(parts).rstrip()
 
 
+class _PerIteration(io.StringIO):
+    """`listen`'s stdout while it serves: what is written and flushed goes on to `stream` in one write at the end
+    of the event loop's current iteration, however many events that iteration handled (a write, and so a
+    system call, per event was a good part of listen's CPU under load). No line waits longer than that
+    iteration; outside a running loop, flush() passes it on at once."""
+
+    def __init__(self, stream: TextIO, on_broken: Callable[[], None]) -> None:
+        super().__init__()
+        self.stream = stream
+        self.on_broken = on_broken
+        self._due = False
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def flush(self) -> None:
+        import asyncio
+
+        if self._due:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.pass_on()
+            return
+        self._due = True
+        loop.call_soon(self.pass_on)
+
+    def pass_on(self) -> None:
+        self._due = False
+        text = self.getvalue()
+        if not text:
+            return
+        self.seek(0)
+        self.truncate()
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except BrokenPipeError:  # e.g. `| head -1`: nobody reads any more
+            self.on_broken()
+
+
 class _Printer:
     """Shows each delivery as it arrives and counts what it showed; the receiver decides when to stop."""
 
     def __init__(self, out: Output, checks_signatures: bool) -> None:
-        self.out = out
+        self.stdout = _PerIteration(out.stdout, self._broken)
+        self.out = Output(
+            out.fmt, quiet=out.quiet, verbose=out.verbose, color=out.color, stdout=self.stdout, stderr=out.stderr
+        )
         self.checks_signatures = checks_signatures
         self.events = 0
         self.verified = 0
@@ -176,7 +223,11 @@ class _Printer:
             return
         try:
             self._show(delivery)
-        except BrokenPipeError:  # e.g. `| head -1`: nobody reads any more
+        except BrokenPipeError:
+            self._broken()
+
+    def _broken(self) -> None:
+        if not self.closed:
             self.closed = True
             self.stop()
 
@@ -336,6 +387,7 @@ def listen(
     try:
         listener.run(on_ready=ready)
     finally:
+        printer.stdout.pass_on()
         out.info(printer.summary())
     if listener.stopped_by == signal.SIGINT:
         raise typer.Exit(int(ExitCode.INTERRUPTED))
