@@ -30,6 +30,7 @@ import asyncio
 import hmac
 import json
 import sys
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from cloudevents_cli.events import signature as sig
-from cloudevents_cli.events.parse import EVENT_FIELDS, event_rows
+from cloudevents_cli.events.parse import event_rows
 
 if TYPE_CHECKING:
     import httpx
@@ -114,7 +115,7 @@ class Delivery:
                 "signature": self.signature,
                 "http_status": self.http_status,
                 "webhook_id": self.webhook_id,
-                **{name: event.get(name) for name in EVENT_FIELDS},
+                **event,  # parse.EVENT_FIELDS, in that order
                 "forward_status": self.forward_status,
                 "forward_error": self.forward_error,
                 "error": self.error,
@@ -164,8 +165,16 @@ async def _respond(send: Send, status: int, body: bytes, *headers: tuple[bytes, 
     await send({"type": "http.response.body", "body": body})
 
 
+_stamp: tuple[int, str] = (-1, "")  # the last millisecond formatted: callbacks under load share it
+
+
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    global _stamp
+    ms = time.time_ns() // 1_000_000
+    if ms != _stamp[0]:
+        moment = datetime.fromtimestamp(ms / 1000, timezone.utc)
+        _stamp = (ms, moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+    return _stamp[1]
 
 
 def forwarded_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -199,6 +208,7 @@ class Receiver:
     ) -> None:
         self.path = path if path.startswith("/") else "/" + path
         self._key = signature_key.encode() if isinstance(signature_key, str) else signature_key
+        self._mac = None if self._key is None else hmac.new(self._key, digestmod="sha256")  # copied per body
         self.forward_to = forward_to
         self.on_event = on_event
         self.max_body = max_body
@@ -302,7 +312,7 @@ class Receiver:
         return await asyncio.wait_for(self._read(receive, declared), self.body_timeout)
 
     def _signature_status(self, body: bytes, header: bytes | None) -> tuple[str, str | None]:
-        if self._key is None:
+        if self._mac is None:
             return UNSIGNED, None
         if header is None or not header.strip():
             return MISSING, f"no {sig.HEADER} header"
@@ -310,7 +320,9 @@ class Receiver:
             given = sig.parse(header.decode("latin-1"))
         except sig.MalformedSignature as err:
             return INVALID, f"malformed signature: {err}"
-        if not hmac.compare_digest(sig.digest(self._key, body), given):
+        mac = self._mac.copy()
+        mac.update(body)
+        if not hmac.compare_digest(mac.digest(), given):
             return INVALID, "the signature does not match the body"
         return OK, None
 
