@@ -140,6 +140,8 @@ def _cell(row: dict[str, Any], name: str) -> str:
 def printable(text: str) -> str:
     """Text from a sender made safe for a terminal: control and format characters (ESC, CR, BEL, bidi
     overrides, line separators...) become visible escapes such as `\\x1b` and `\\u202e`."""
+    if text.isprintable():  # no control, format or separator character at all: most cells, checked at C speed
+        return text
     import unicodedata
 
     return "".join(
