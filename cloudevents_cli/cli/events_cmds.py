@@ -19,6 +19,8 @@ from cloudevents_cli.output import Output
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
 if TYPE_CHECKING:
+    import asyncio
+
     from cloudevents_cli.events.receiver import Delivery
 
 FORMATS = ("table", "json")
@@ -171,6 +173,7 @@ class _PerIteration(io.StringIO):
         self.stream = stream
         self.on_broken = on_broken
         self._due = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def isatty(self) -> bool:
         return self.stream.isatty()
@@ -180,11 +183,13 @@ class _PerIteration(io.StringIO):
 
         if self._due:
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.pass_on()
-            return
+        loop = self._loop
+        if loop is None or not loop.is_running():  # looked up once: each look-up is a getpid() system call
+            try:
+                loop = self._loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.pass_on()
+                return
         self._due = True
         loop.call_soon(self.pass_on)
 
