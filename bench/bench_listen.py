@@ -55,9 +55,9 @@ def body_for(i: int) -> bytes:
 
 def serve_baseline(ready_file: str) -> None:
     """The baseline server, in its own process, started up as `listen`'s is (the CLI's modules loaded, a line
-    printed through rich on stderr) before it binds. A lean process costs more CPU per request with the very
-    same app: serving this bare app from `listen`'s process measured 0.86-0.89x a lean baseline process, and
-    1.00-1.02x this one."""
+    printed through rich on stderr) before it binds. An A/A check served this bare app from `listen`'s process:
+    0.86-0.89x a lean baseline process, 1.00-1.02x this one (the cause was glibc's mmap threshold, which start-up
+    allocations happened to raise or not; serving.py now settles it for every server)."""
     import httpx  # noqa: F401 - loaded, as in the CLI's process
     from starlette.applications import Starlette
     from starlette.requests import Request
