@@ -113,8 +113,13 @@ async def send_all(jobs: list[tuple[str, bytes, dict[str, str]]], senders: int) 
                     url, body, headers = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                answer = await client.post(url, content=body, headers=headers)
-                statuses[url].append(answer.status_code)
+                try:
+                    answer = await client.post(url, content=body, headers=headers)
+                except httpx.HTTPError as err:  # counted, and named at the end: which server, what error
+                    statuses[url].append(0)
+                    print(f"error: {url}: {type(err).__name__}: {err}", file=sys.stderr)
+                else:
+                    statuses[url].append(answer.status_code)
 
     began = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*(sender() for _ in range(senders))), RUN_TIMEOUT)
