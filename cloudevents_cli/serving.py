@@ -140,10 +140,20 @@ class AppServer:
         import asyncio
 
         self._on_ready = on_ready
+        _settle_allocator()
         try:
             asyncio.run(self._server.serve(sockets=[self.sock]))
         finally:
             self.sock.close()
+
+
+def _settle_allocator() -> None:
+    """asyncio reads a socket into a new 256 KiB buffer, then shrinks it to what came. glibc's malloc maps a
+    block that large (over its 128 KiB threshold) and maps it again to shrink it, then unmaps it: system calls
+    and page faults on every read, unless the process freed a larger mapped block before, which raises that
+    threshold. Whether start-up did so was luck (listen made five more system calls per callback than a bare
+    app, bench/bench_listen.py): free one on purpose, so that reads use the heap."""
+    bytearray(1 << 20)
 
 
 def _bounded(limits: Limits) -> dict[str, Any]:

@@ -127,7 +127,7 @@ def test_forwarded_headers_keep_content_type_and_elements() -> None:
             "elements-extra": "x",
             "Host": "h",
             "X-A": "1",
-        }
+        }.items()
     )
     assert kept == {"Content-Type": "application/json", "Elements-Webhook-Id": "1", "elements-extra": "x"}
 
@@ -157,7 +157,7 @@ def exchange(app: Any, *requests: tuple[str, str, dict[str, Any]]) -> list[httpx
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
             answers = [await client.request(method, url, **kw) for method, url, kw in requests]
-        await app.state.receiver.aclose()
+        await app.aclose()
         return answers
 
     return asyncio.run(go())
@@ -279,7 +279,26 @@ def test_only_post_on_the_path() -> None:
         ("POST", "/hook", {"content": b"{}"}),
     )
     assert [a.status_code for a in answers] == [405, 405, 404, 404, 200]
+    assert answers[0].headers["allow"] == "POST"
+    assert (answers[0].text, answers[2].text) == ("Method Not Allowed", "Not Found")
     assert len(seen.deliveries) == 1
+
+
+def test_the_lifespan_closes_the_forward_client() -> None:
+    app = create_receiver(forward_to="http://app.local/in")
+    client = app.client()
+    messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app({"type": "lifespan"}, receive, send))
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert client.is_closed
 
 
 def test_forward_relays_the_raw_callback() -> None:
@@ -321,7 +340,7 @@ def test_forward_failure_is_recorded_and_the_sender_still_gets_200() -> None:
 
 def test_receiver_repr_hides_the_key() -> None:
     app = create_receiver(signature_key=KEY)
-    assert KEY not in repr(app.state.receiver)
+    assert KEY not in repr(app)
 
 
 # -- `cloudevents listen` as a real subprocess -------------------------------------------------------------
@@ -578,6 +597,53 @@ def test_printable_escapes_controls() -> None:
 
     assert printable("a\x1b[31mb\x07c\rd\ne\x9b\u202ef\u2028g") == "a\\x1b[31mb\\x07c\\x0dd\\x0ae\\x9b\\u202ef\\u2028g"
     assert printable("Kontakt née 003A") == "Kontakt née 003A"
+    assert printable("a\u00a0b c") == "a\u00a0b c"  # a no-break space is not printable() but shown as it is
+
+
+def test_lines_reach_stdout_once_per_loop_iteration_in_order() -> None:
+    import io
+
+    from cloudevents_cli.cli.events_cmds import _PerIteration
+
+    class Counting(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            self.writes += 1
+            return super().write(text)
+
+    real = Counting()
+    stream = _PerIteration(real, on_broken=lambda: None)
+
+    async def serve() -> tuple[str, str]:
+        for n in range(3):  # three events handled in the same iteration
+            stream.write(f"line {n}\n")
+            stream.flush()
+        before = real.getvalue()
+        await asyncio.sleep(0)  # the end of the iteration
+        return before, real.getvalue()
+
+    before, after = asyncio.run(serve())
+    assert (before, after, real.writes) == ("", "line 0\nline 1\nline 2\n", 1)
+    stream.write("after the loop\n")
+    stream.flush()  # no loop running: at once
+    assert real.getvalue().endswith("after the loop\n")
+
+
+def test_a_closed_stdout_is_reported_once_from_the_deferred_write() -> None:
+    import io
+
+    from cloudevents_cli.cli.events_cmds import _PerIteration
+
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+    broken: list[bool] = []
+    stream = _PerIteration(Closed(), on_broken=lambda: broken.append(True))
+    stream.write("x\n")
+    stream.flush()
+    assert broken == [True]
 
 
 @pytest.mark.slow

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
 from cloudevents_cli import redact
 from cloudevents_cli.cli.app import command_group, state
 from cloudevents_cli.errors import ExitCode, InvalidInput
+from cloudevents_cli.output import Output
 
 app = command_group()  # this module's commands; cli.app.Group loads them when they run
 
 if TYPE_CHECKING:
+    import asyncio
+
     from cloudevents_cli.events.receiver import Delivery
-    from cloudevents_cli.output import Output
 
 FORMATS = ("table", "json")
 DEFAULT_PORT = 8766  # next to the emulator's 8765, so both run side by side
@@ -138,6 +142,8 @@ def _cell(row: dict[str, Any], name: str) -> str:
 def printable(text: str) -> str:
     """Text from a sender made safe for a terminal: control and format characters (ESC, CR, BEL, bidi
     overrides, line separators...) become visible escapes such as `\\x1b` and `\\u202e`."""
+    if text.isprintable():  # no control, format or separator character at all: most cells, checked at C speed
+        return text
     import unicodedata
 
     return "".join(
@@ -156,11 +162,59 @@ def _line(cells: list[str]) -> str:
     return "  ".join(parts).rstrip()
 
 
+class _PerIteration(io.StringIO):
+    """`listen`'s stdout while it serves: what is written and flushed goes on to `stream` in one write at the end
+    of the event loop's current iteration, however many events that iteration handled (a write, and so a
+    system call, per event was a good part of listen's CPU under load). No line waits longer than that
+    iteration; outside a running loop, flush() passes it on at once."""
+
+    def __init__(self, stream: TextIO, on_broken: Callable[[], None]) -> None:
+        super().__init__()
+        self.stream = stream
+        self.on_broken = on_broken
+        self._due = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def flush(self) -> None:
+        import asyncio
+
+        if self._due:
+            return
+        loop = self._loop
+        if loop is None or not loop.is_running():  # looked up once: each look-up is a getpid() system call
+            try:
+                loop = self._loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.pass_on()
+                return
+        self._due = True
+        loop.call_soon(self.pass_on)
+
+    def pass_on(self) -> None:
+        self._due = False
+        text = self.getvalue()
+        if not text:
+            return
+        self.seek(0)
+        self.truncate()
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except BrokenPipeError:  # e.g. `| head -1`: nobody reads any more
+            self.on_broken()
+
+
 class _Printer:
     """Shows each delivery as it arrives and counts what it showed; the receiver decides when to stop."""
 
     def __init__(self, out: Output, checks_signatures: bool) -> None:
-        self.out = out
+        self.stdout = _PerIteration(out.stdout, self._broken)
+        self.out = Output(
+            out.fmt, quiet=out.quiet, verbose=out.verbose, color=out.color, stdout=self.stdout, stderr=out.stderr
+        )
         self.checks_signatures = checks_signatures
         self.events = 0
         self.verified = 0
@@ -176,7 +230,11 @@ class _Printer:
             return
         try:
             self._show(delivery)
-        except BrokenPipeError:  # e.g. `| head -1`: nobody reads any more
+        except BrokenPipeError:
+            self._broken()
+
+    def _broken(self) -> None:
+        if not self.closed:
             self.closed = True
             self.stop()
 
@@ -308,7 +366,7 @@ def listen(
 
     timeout = state(ctx).options.timeout or 10.0
     printer = _Printer(out, signature_key is not None)
-    receiver_app = create_receiver(
+    receiver = create_receiver(
         path=path,
         signature_key=signature_key,
         forward_to=forward_to,
@@ -318,12 +376,11 @@ def listen(
         max_events=max_events,
         dedupe=dedupe,
     )
-    receiver = receiver_app.state.receiver
     sock = bind(host, port)
     if not _is_loopback(host):
         out.warn(f"listening on {host}: anyone who can reach this port can post callbacks")
     url = url_of(sock, receiver.path)
-    listener = AppServer(receiver_app, sock, limits=Limits())
+    listener = AppServer(receiver, sock, limits=Limits())
     receiver.on_stop = listener.stop
     printer.stop = receiver.stop_accepting
 
@@ -337,6 +394,7 @@ def listen(
     try:
         listener.run(on_ready=ready)
     finally:
+        printer.stdout.pass_on()
         out.info(printer.summary())
     if listener.stopped_by == signal.SIGINT:
         raise typer.Exit(int(ExitCode.INTERRUPTED))

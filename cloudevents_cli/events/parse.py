@@ -41,8 +41,9 @@ def _scalar(value: Any) -> str | int | float | bool | None:
 
 def _pick(obj: dict[str, Any], keys: tuple[str, ...]) -> str | int | float | bool | None:
     for key in keys:
-        if obj.get(key) is not None:
-            return _scalar(obj[key])
+        value = obj.get(key)
+        if value is not None:
+            return value if isinstance(value, (str, int, float, bool)) else _scalar(value)
     return None
 
 

@@ -1,4 +1,7 @@
-"""The callback receiver: a Starlette app that checks, reports and optionally relays event callbacks.
+"""The callback receiver: an ASGI app that checks, reports and optionally relays event callbacks.
+
+It is a plain ASGI callable rather than a Starlette app: it serves one path and one method, and per callback it
+costs a fraction of Starlette's request, response and middleware objects (bench/bench_listen.py).
 
 Per POST on the path, in this order:
 - once it has stopped accepting (`max_events` accepted events, or `stop_accepting()`) -> 503, not reported;
@@ -17,17 +20,19 @@ Per POST on the path, in this order:
 A callback whose `Elements-Webhook-Id` was on an accepted callback before is reported with
 `webhook_id_repeated` (the signature has no timestamp: that header is the only sign of a replay). Both memories
 keep the last `memory` ids.
-Other methods on the path get 405, other paths 404. Each POST is reported once to `on_event` as a Delivery,
-whose rows are one per event in `message.events` (see parse.py). This module never prints.
+Other methods on the path get 405 (with `Allow: POST`), other paths 404. Each POST is reported once to `on_event`
+as a Delivery, whose rows are one per event in `message.events` (see parse.py). This module never prints.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import hmac
 import json
+import sys
+import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -37,9 +42,10 @@ from cloudevents_cli.events.parse import event_rows
 
 if TYPE_CHECKING:
     import httpx
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 MAX_BODY = 1 << 20  # 1 MiB
 FORWARD_TIMEOUT = 10.0
@@ -69,6 +75,13 @@ ROW_FIELDS = (
     "webhook_id_repeated",
 )
 
+# Header names as ASGI servers give them (lower case bytes).
+_CONTENT_LENGTH = b"content-length"
+_SIGNATURE = sig.HEADER.lower().encode()
+_WEBHOOK_ID = sig.ID_HEADER.lower().encode()
+_JSON_TYPE = (b"content-type", b"application/json")
+_CLOSE = (b"connection", b"close")
+
 
 @dataclass
 class Delivery:
@@ -96,17 +109,20 @@ class Delivery:
 
     def rows(self) -> list[dict[str, Any]]:
         """One flat row per event, with the delivery's fields, in ROW_FIELDS order."""
-        common = {
-            "received_at": self.received_at,
-            "signature": self.signature,
-            "http_status": self.http_status,
-            "webhook_id": self.webhook_id,
-            "forward_status": self.forward_status,
-            "forward_error": self.forward_error,
-            "error": self.error,
-            "webhook_id_repeated": self.webhook_id_repeated,
-        }
-        return [{name: {**event, **common}.get(name) for name in ROW_FIELDS} for event in self.events]
+        return [
+            {
+                "received_at": self.received_at,
+                "signature": self.signature,
+                "http_status": self.http_status,
+                "webhook_id": self.webhook_id,
+                **event,  # parse.EVENT_FIELDS, in that order
+                "forward_status": self.forward_status,
+                "forward_error": self.forward_error,
+                "error": self.error,
+                "webhook_id_repeated": self.webhook_id_repeated,
+            }
+            for event in self.events
+        ]
 
 
 class _Seen:
@@ -130,20 +146,41 @@ class _TooLarge(Exception):
     pass
 
 
-def _stopped() -> Response:
-    from starlette.responses import JSONResponse
+class _Disconnected(Exception):
+    pass
 
-    return JSONResponse({"received": False, "error": "the listener has stopped"}, status_code=503)
+
+def _json(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+_RECEIVED = _json({"received": True})
+_DUPLICATE = _json({"received": True, "duplicate": True})
+_STOPPED = _json({"received": False, "error": "the listener has stopped"})
+
+
+async def _respond(send: Send, status: int, body: bytes, *headers: tuple[bytes, bytes]) -> None:
+    head = [(b"content-length", str(len(body)).encode()), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})
+
+
+_stamp: tuple[int, str] = (-1, "")  # the last millisecond formatted: callbacks under load share it
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    global _stamp
+    ms = time.time_ns() // 1_000_000
+    if ms != _stamp[0]:
+        moment = datetime.fromtimestamp(ms / 1000, timezone.utc)
+        _stamp = (ms, moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+    return _stamp[1]
 
 
-def forwarded_headers(headers: Any) -> dict[str, str]:
-    """Content-Type and every Elements-* header, as received."""
+def forwarded_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Content-Type and every Elements-* header, as received (name, value pairs)."""
     kept: dict[str, str] = {}
-    for name, value in headers.items():
+    for name, value in headers:
         lower = name.lower()
         if lower == "content-type" or lower.startswith("elements-"):
             kept[name] = value
@@ -151,7 +188,7 @@ def forwarded_headers(headers: Any) -> dict[str, str]:
 
 
 class Receiver:
-    """Holds the configuration and the shared forward client; `handle` is the endpoint."""
+    """The receiver as an ASGI app: holds the configuration and the shared forward client."""
 
     def __init__(
         self,
@@ -171,6 +208,7 @@ class Receiver:
     ) -> None:
         self.path = path if path.startswith("/") else "/" + path
         self._key = signature_key.encode() if isinstance(signature_key, str) else signature_key
+        self._mac = None if self._key is None else hmac.new(self._key, digestmod="sha256")  # copied per body
         self.forward_to = forward_to
         self.on_event = on_event
         self.max_body = max_body
@@ -185,6 +223,7 @@ class Receiver:
         self.dedupe = dedupe
         self._event_ids = _Seen(memory)
         self._webhook_ids = _Seen(memory)
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop serving it, looked up once
 
     def __repr__(self) -> str:  # never the key
         return f"Receiver(path={self.path!r}, signed={self._key is not None}, forward_to={self.forward_to!r})"
@@ -210,13 +249,6 @@ class Receiver:
             await self._client.aclose()
             self._client = None
 
-    @contextlib.asynccontextmanager
-    async def lifespan(self, app: Any) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await self.aclose()
-
     def stop_accepting(self) -> None:
         """From now on every callback gets 503; `on_stop` is called once."""
         if self.accepting:
@@ -224,9 +256,36 @@ class Receiver:
             if self.on_stop is not None:
                 self.on_stop()
 
+    # -- ASGI ------------------------------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if scope["path"] != self.path:
+                await _respond(send, 404, b"Not Found", (b"content-type", b"text/plain; charset=utf-8"))
+            elif scope["method"] != "POST":
+                await _respond(
+                    send,
+                    405,
+                    b"Method Not Allowed",
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"allow", b"POST"),
+                )
+            else:
+                await self.handle(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
     # -- the endpoint ----------------------------------------------------------------------------------------
-    async def _read(self, request: Request) -> bytes:
-        declared = request.headers.get("content-length")
+    async def _read(self, receive: Receive, declared: bytes | None) -> bytes:
         if declared is not None:
             if not declared.strip().isdigit():
                 raise ValueError("invalid Content-Length")
@@ -234,49 +293,92 @@ class Receiver:
                 raise _TooLarge(int(declared))
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
                 raise _TooLarge(size)
+            if not message.get("more_body", False):
+                return b"".join([*chunks, chunk]) if chunks else chunk
             chunks.append(chunk)
-        return b"".join(chunks)
 
-    def _signature_status(self, body: bytes, header: str | None) -> tuple[str, str | None]:
-        if self._key is None:
+    async def _read_in_time(self, receive: Receive, declared: bytes | None) -> bytes:
+        """The body within `body_timeout` seconds, else TimeoutError: one timer that cancels this task, as
+        asyncio.timeout does but without its three look-ups of the running loop (each a getpid() system call;
+        wait_for would also start a task per callback)."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            loop = self._loop = asyncio.get_running_loop()
+        task = asyncio.current_task(loop)
+        assert task is not None
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            task.cancel()
+
+        timer = loop.call_later(self.body_timeout, expire)
+        try:
+            return await self._read(receive, declared)
+        except asyncio.CancelledError:
+            if not expired:
+                raise
+            if sys.version_info >= (3, 11):
+                task.uncancel()
+            raise asyncio.TimeoutError from None
+        finally:
+            timer.cancel()
+
+    def _signature_status(self, body: bytes, header: bytes | None) -> tuple[str, str | None]:
+        if self._mac is None:
             return UNSIGNED, None
         if header is None or not header.strip():
             return MISSING, f"no {sig.HEADER} header"
         try:
-            valid = sig.verify(self._key, body, header)
+            given = sig.parse(header.decode("latin-1"))
         except sig.MalformedSignature as err:
             return INVALID, f"malformed signature: {err}"
-        if not valid:
+        mac = self._mac.copy()
+        mac.update(body)
+        if not hmac.compare_digest(mac.digest(), given):
             return INVALID, "the signature does not match the body"
         return OK, None
 
-    async def _forward(self, delivery: Delivery, request: Request, body: bytes) -> None:
+    async def _forward(self, delivery: Delivery, scope: Scope, body: bytes) -> None:
         import httpx
 
         assert self.forward_to is not None
+        received = ((name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"])
         try:
-            answer = await self.client().post(self.forward_to, content=body, headers=forwarded_headers(request.headers))
+            answer = await self.client().post(self.forward_to, content=body, headers=forwarded_headers(received))
         except httpx.HTTPError as err:
             delivery.forward_error = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
         else:
             delivery.forward_status = answer.status_code
 
-    async def handle(self, request: Request) -> Response:
-        from starlette.requests import ClientDisconnect
-        from starlette.responses import JSONResponse
-
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One POST on the path."""
         if not self.accepting:
-            return _stopped()
-        webhook_id = request.headers.get(sig.ID_HEADER)
+            await _respond(send, 503, _STOPPED, _JSON_TYPE)
+            return
+        declared = signature = webhook = None
+        for name, value in scope["headers"]:  # the first of each, as Starlette's Headers.get
+            if name == _CONTENT_LENGTH:
+                declared = value if declared is None else declared
+            elif name == _SIGNATURE:
+                signature = value if signature is None else signature
+            elif name == _WEBHOOK_ID:
+                webhook = value if webhook is None else webhook
+        webhook_id = None if webhook is None else webhook.decode("latin-1")
         delivery = Delivery(
             received_at=_now(), http_status=200, signature=UNSIGNED, webhook_id=webhook_id, body_bytes=0
         )
         try:
-            body = await asyncio.wait_for(self._read(request), self.body_timeout)
+            body = await self._read_in_time(receive, declared)
         except _TooLarge as err:
             delivery.http_status = 413
             delivery.body_bytes = int(err.args[0])
@@ -284,7 +386,7 @@ class Receiver:
         except asyncio.TimeoutError:  # not yet the builtin TimeoutError on Python 3.10
             delivery.http_status = 408
             delivery.error = f"the body did not arrive within {self.body_timeout:g} s"
-        except ClientDisconnect:
+        except _Disconnected:
             delivery.http_status = 400
             delivery.error = "the sender disconnected before the end of the body"
         except ValueError as err:
@@ -294,13 +396,11 @@ class Receiver:
             self._report(delivery)
             # The rest of a body that was cut short may still come: close the connection rather than read it
             # as the next request (and rather than wait for the keep-alive timeout).
-            return JSONResponse(
-                {"received": False, "error": delivery.error},
-                status_code=delivery.http_status,
-                headers={"Connection": "close"},
-            )
+            answer = _json({"received": False, "error": delivery.error})
+            await _respond(send, delivery.http_status, answer, _JSON_TYPE, _CLOSE)
+            return
         delivery.body_bytes = len(body)
-        delivery.signature, problem = self._signature_status(body, request.headers.get(sig.HEADER))
+        delivery.signature, problem = self._signature_status(body, signature)
         try:
             document = json.loads(body)
         except ValueError:
@@ -316,7 +416,8 @@ class Receiver:
         last = False
         if delivery.accepted:
             if not self.accepting:  # another callback reached max_events while this body was read
-                return _stopped()
+                await _respond(send, 503, _STOPPED, _JSON_TYPE)
+                return
             if webhook_id is not None:
                 self._webhook_ids.add(webhook_id)
             if self.dedupe and delivery.event_id is not None:
@@ -324,19 +425,21 @@ class Receiver:
                 self._event_ids.add(delivery.event_id)
             if delivery.duplicate:
                 self._report(delivery)
-                return JSONResponse({"received": True, "duplicate": True})
+                await _respond(send, 200, _DUPLICATE, _JSON_TYPE)
+                return
             self.accepted_events += len(delivery.events)
             last = self.max_events is not None and self.accepted_events >= self.max_events
             if last:
                 self.accepting = False  # at once, before any await: no other callback is accepted
             if self.forward_to:
-                await self._forward(delivery, request, body)
+                await self._forward(delivery, scope, body)
         self._report(delivery)
         if not delivery.accepted:
-            return JSONResponse({"received": False, "error": problem}, status_code=delivery.http_status)
+            await _respond(send, delivery.http_status, _json({"received": False, "error": problem}), _JSON_TYPE)
+            return
         if last and self.on_stop is not None:
             self.on_stop()
-        return JSONResponse({"received": True})
+        await _respond(send, 200, _RECEIVED, _JSON_TYPE)
 
     def _report(self, delivery: Delivery) -> None:
         if self.on_event is not None:
@@ -357,12 +460,9 @@ def create_receiver(
     body_timeout: float = BODY_TIMEOUT,
     dedupe: bool = False,
     memory: int = MEMORY,
-) -> Starlette:
-    """The receiver as an ASGI app; `app.state.receiver` is the Receiver (e.g. to `aclose()` in tests)."""
-    from starlette.applications import Starlette
-    from starlette.routing import Route
-
-    receiver = Receiver(
+) -> Receiver:
+    """The receiver, an ASGI app (call `aclose()` when done with it outside a server, e.g. in tests)."""
+    return Receiver(
         path=path,
         signature_key=signature_key,
         forward_to=forward_to,
@@ -376,7 +476,3 @@ def create_receiver(
         dedupe=dedupe,
         memory=memory,
     )
-    routes = [Route(receiver.path, receiver.handle, methods=["POST"])]
-    app = Starlette(routes=routes, lifespan=receiver.lifespan)
-    app.state.receiver = receiver
-    return app

@@ -18,10 +18,13 @@ class MalformedSignature(ValueError):
     """The header value is not `sha256=<base64 of 32 bytes>`."""
 
 
+def digest(key: str | bytes, body: bytes) -> bytes:
+    """HMAC-SHA256 of the raw body bytes under the key."""
+    return hmac.digest(key.encode() if isinstance(key, str) else key, body, "sha256")
+
+
 def sign(key: str | bytes, body: bytes) -> str:
-    raw_key = key.encode() if isinstance(key, str) else key
-    digest = hmac.new(raw_key, body, hashlib.sha256).digest()
-    return PREFIX + base64.b64encode(digest).decode("ascii")
+    return PREFIX + base64.b64encode(digest(key, body)).decode("ascii")
 
 
 def parse(signature: str) -> bytes:
@@ -43,5 +46,4 @@ def verify(key: str | bytes, body: bytes, signature: str) -> bool:
 
     Raises MalformedSignature for a header value that could never match.
     """
-    expected = parse(sign(key, body))
-    return hmac.compare_digest(expected, parse(signature))
+    return hmac.compare_digest(digest(key, body), parse(signature))
