@@ -39,6 +39,7 @@ DEFINITION = """name: bench-{n:05d}
 element: hubspotcrm
 tags: [bench]
 configuration:
+  authentication.type: apiKey
   oauth.api.key: bench-api-key-{n:05d}
 events:
   type: polling
