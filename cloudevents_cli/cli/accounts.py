@@ -64,7 +64,7 @@ def early_listing(st: State) -> EarlyListing | None:
         conn.require_credentials()
     except CloudEventsError:
         return None
-    return EarlyListing(lambda: make_client(st, conn, retries=False), EARLY_LISTING_AFTER)
+    return EarlyListing(lambda: make_client(st, conn), EARLY_LISTING_AFTER)
 
 
 def account_connection(st: State, run_conn: Connection, account: Any) -> Connection:

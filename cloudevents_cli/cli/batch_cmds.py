@@ -252,6 +252,7 @@ def _apply_like(
     out = st.output_for(output)
     on_result = _stream_or_bar(out, stream)
     from cloudevents_cli.cli.accounts import early_listing, with_clients
+    from cloudevents_cli.definitions import pipeline  # noqa: F401 - imported before the early listing's clock runs
     from cloudevents_cli.platform.create_apply import apply_all
 
     early = early_listing(st)  # a large batch lists its account: begun during the build when that is long

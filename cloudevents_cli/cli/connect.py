@@ -35,15 +35,12 @@ def connection(st: State) -> Connection:
     return conn
 
 
-def make_client(st: State, conn: Connection, concurrency: int = 8, *, retries: bool = True) -> PlatformClient:
-    """The client of a connection; `retries=False`: one attempt per request (a read that may fail harmlessly)."""
+def make_client(st: State, conn: Connection, concurrency: int = 8) -> PlatformClient:
     from cloudevents_cli.platform.client import PlatformClient
     from cloudevents_cli.platform.retry import RetryPolicy
 
     log = st.out.debug if st.options.verbose else None
-    policy = RetryPolicy() if retries else RetryPolicy(attempts=1, rate_limit_attempts=1, blind_rate_limit_attempts=1)
-    if st.seams.sleep is not None:
-        policy.sleep = st.seams.sleep
+    policy = RetryPolicy(sleep=st.seams.sleep) if st.seams.sleep is not None else RetryPolicy()
     return PlatformClient(
         conn, transport=st.seams.transport, policy=policy, log=log, max_connections=max(concurrency, 4)
     )

@@ -37,10 +37,11 @@ from cloudevents_cli.platform.results import (
     invalid_result,
     not_run_result,
 )
+from cloudevents_cli.platform.retry import RetryPolicy
 from cloudevents_cli.platform.runner import DEFAULT_CONCURRENCY, run_ordered, writing
 
 LIST_ALL_THRESHOLD = 25  # above this many definitions of one account, apply lists its instances once
-EARLY_LISTING_AFTER = 0.5  # a build still going after this many seconds is large: list while it goes on
+EARLY_LISTING_AFTER = 0.25  # a build still going after this long is large (26 definitions take ~5 ms): list
 LOOKUP_TRIES = 3
 PRUNE_SOURCE = "prune"
 
@@ -147,6 +148,9 @@ class EarlyListing:
     def _run(self) -> None:
         async def listing() -> list[dict[str, Any]]:
             async with self._make_client() as client:
+                policy = client.policy
+                client.policy = RetryPolicy(attempts=1, rate_limit_attempts=1, blind_rate_limit_attempts=1)
+                client.policy.sleep = policy.sleep
                 return await client.list_instances()
 
         loop = asyncio.new_event_loop()
