@@ -14,6 +14,7 @@ there every occurrence of a registered value is replaced.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -34,6 +35,7 @@ _pattern: re.Pattern[str] | None = None
 MIN_SECRET_LENGTH = 4
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     """True for keys such as `password`, `oauth.api.secret`, `event.notification.signature.key`, `apiKey`."""
     if key in _NOT_SECRET_KEYS:

@@ -79,3 +79,26 @@ def test_unknown_ca_fails_clearly_and_ca_bundle_fixes_it(cli: Any, https_server:
     res = cli(*g, "--ca-bundle", str(cert), "list", "-o", "id")
     assert res.exit_code == 0, res.stderr
     assert res.stdout == "1\n"
+
+
+@pytest.mark.parametrize(
+    ("base_url", "proxy", "reads_cas"),
+    [("http://127.0.0.1:9", None, False), ("https://127.0.0.1:9", None, True), ("http://127.0.0.1:9", "1", True)],
+)
+def test_plain_http_reads_no_ca_file_unless_tls_may_be_used(
+    monkeypatch: pytest.MonkeyPatch, base_url: str, proxy: str | None, reads_cas: bool
+) -> None:
+    from cloudevents_cli.config import Connection
+    from cloudevents_cli.platform import client
+
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    if proxy:
+        monkeypatch.setenv("HTTP_PROXY", "https://127.0.0.1:8")
+    calls: list[Any] = []
+    real = client.ssl_context
+    monkeypatch.setattr(client, "ssl_context", lambda bundle=None: calls.append(bundle) or real(bundle))
+    platform = client.PlatformClient(Connection(base_url=base_url, user_secret="u1234", org_secret="o1234"))
+    assert bool(calls) is reads_cas
+    pool = platform._http._transport._pool  # type: ignore[attr-defined]
+    assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED and pool._ssl_context.check_hostname

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from cloudevents_cli.cli.app import State
 from cloudevents_cli.cli.connect import make_client, run
-from cloudevents_cli.errors import UsageError
+from cloudevents_cli.errors import CloudEventsError, UsageError
 
 if TYPE_CHECKING:
     from cloudevents_cli.config import Connection
     from cloudevents_cli.platform.client import PlatformClient
+    from cloudevents_cli.platform.create_apply import EarlyListing
 
 T = TypeVar("T")
 
@@ -41,6 +42,29 @@ def run_connection(st: State) -> Connection:
     for warning in conn.warnings:
         st.out.warn(f"warning: {warning}")
     return conn
+
+
+def early_listing(st: State) -> EarlyListing | None:
+    """The run's account listed in the background while a large batch is built (platform/create_apply.py), when
+    the run has a connection with credentials; None otherwise (anything wrong is reported later, as always)."""
+    from cloudevents_cli.config import resolve_connection
+    from cloudevents_cli.platform.create_apply import EARLY_LISTING_AFTER, EarlyListing
+
+    o = st.options
+    try:
+        conn = resolve_connection(
+            base_url=o.base_url,
+            user_secret=o.user_secret,
+            org_secret=o.org_secret,
+            timeout=o.timeout,
+            ca_bundle=o.ca_bundle,
+            profile=o.profile,
+            config_file=o.config,
+        )
+        conn.require_credentials()
+    except CloudEventsError:
+        return None
+    return EarlyListing(lambda: make_client(st, conn), EARLY_LISTING_AFTER)
 
 
 def account_connection(st: State, run_conn: Connection, account: Any) -> Connection:

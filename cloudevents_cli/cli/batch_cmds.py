@@ -251,15 +251,23 @@ def _apply_like(
     st = state(ctx)
     out = st.output_for(output)
     on_result = _stream_or_bar(out, stream)
-    batch = _build(paths, overrides, unique=True, confine_files=no_file_outside)
-    report_problems(out, batch.problems)
-    if diff:  # diff reads only: it compares what it can, the invalid definitions reported among the results
-        _nothing_to_send(out, batch)
-        items = [i for i in batch.items if scope.in_shard(i.name, i.element, i.source)]
-    else:
-        items = _select(out, batch, scope)
-    from cloudevents_cli.cli.accounts import with_clients
+    from cloudevents_cli.cli.accounts import early_listing, with_clients
+    from cloudevents_cli.definitions import pipeline  # noqa: F401 - imported before the early listing's clock runs
     from cloudevents_cli.platform.create_apply import apply_all
+
+    early = early_listing(st)  # a large batch lists its account: begun during the build when that is long
+    try:
+        batch = _build(paths, overrides, unique=True, confine_files=no_file_outside)
+        report_problems(out, batch.problems)
+        if diff:  # diff reads only: it compares what it can, the invalid definitions reported among the results
+            _nothing_to_send(out, batch)
+            items = [i for i in batch.items if scope.in_shard(i.name, i.element, i.source)]
+        else:
+            items = _select(out, batch, scope)
+    except BaseException:
+        if early is not None:
+            early.cancel()
+        raise
 
     def start(on_done: Callable[[Result], None]) -> list[Result]:
         return with_clients(
@@ -276,11 +284,16 @@ def _apply_like(
                 prune=scope.prune,
                 in_scope=scope.in_shard,
                 on_done=on_result or on_done,
+                early=early,
             ),
             concurrency,
         )
 
-    results = _run_batch(out, 0 if stream else len(items), "comparing" if dry_run else "applying", start)
+    try:
+        results = _run_batch(out, 0 if stream else len(items), "comparing" if dry_run else "applying", start)
+    finally:
+        if early is not None:
+            early.cancel()
     _show(out, results, stream)
     finish(batch_code(results, invalid_input=bool(batch.errors), diff=diff))
 

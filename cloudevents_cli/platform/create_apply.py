@@ -20,6 +20,7 @@ On Ctrl-C a batch raises Interrupted: items whose write was sent are `unknown`, 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,9 +37,11 @@ from cloudevents_cli.platform.results import (
     invalid_result,
     not_run_result,
 )
+from cloudevents_cli.platform.retry import RetryPolicy
 from cloudevents_cli.platform.runner import DEFAULT_CONCURRENCY, run_ordered, writing
 
 LIST_ALL_THRESHOLD = 25  # above this many definitions of one account, apply lists its instances once
+EARLY_LISTING_AFTER = 0.25  # a build still going after this long is large (26 definitions take ~5 ms): list
 LOOKUP_TRIES = 3
 PRUNE_SOURCE = "prune"
 
@@ -115,13 +118,84 @@ async def create_all(
 
 
 # -- apply / diff / plan ------------------------------------------------------------------------------------
+class EarlyListing:
+    """The listing of the run's account, read in a thread of its own while the definitions are still being built,
+    so that a large batch (which lists everything anyway) does not wait for it after the build.
+
+    It starts only once the build has taken `after` seconds (a small batch, which searches by name, is built long
+    before: nothing is sent for it), makes one attempt at each page (no retry: on any failure apply lists as it
+    always does), and is discarded (`cancel`) unless apply lists that account."""
+
+    def __init__(self, make_client: Callable[[], PlatformClient], after: float) -> None:
+        self._make_client = make_client
+        self._timer = threading.Timer(after, self._start)
+        self._timer.daemon = True
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[list[dict[str, Any]]] | None = None
+        self._listed: list[dict[str, Any]] | None = None
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._timer.start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._cancelled:
+                return
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        async def listing() -> list[dict[str, Any]]:
+            async with self._make_client() as client:
+                policy = client.policy
+                client.policy = RetryPolicy(attempts=1, rate_limit_attempts=1, blind_rate_limit_attempts=1)
+                client.policy.sleep = policy.sleep
+                return await client.list_instances()
+
+        loop = asyncio.new_event_loop()
+        try:
+            with self._lock:
+                if self._cancelled:
+                    return
+                self._loop = loop
+                self._task = loop.create_task(listing())
+            self._listed = loop.run_until_complete(self._task)
+        except BaseException:  # any failure, a cancellation included: apply lists the account itself
+            self._listed = None
+        finally:
+            with self._lock:
+                self._loop = None
+                loop.close()
+
+    def cancel(self) -> None:
+        """Not needed after all: stop it (a listing under way ends at its next await)."""
+        with self._lock:
+            self._cancelled = True
+            self._timer.cancel()
+            if self._loop is not None and self._task is not None:
+                self._loop.call_soon_threadsafe(self._task.cancel)
+
+    def result(self) -> list[dict[str, Any]] | None:
+        """The instances listed (waiting for the listing to end), or None when it did not run or failed."""
+        self._timer.cancel()
+        with self._lock:
+            thread = self._thread
+            self._cancelled = thread is None
+        if thread is None:
+            return None
+        thread.join()
+        return self._listed
+
+
 class _Finder:
     """Finds live instances of one account by (name, element): one listing for large batches (kept, so that
     prune reads the owned instances from it too), else a search per name."""
 
-    def __init__(self, client: PlatformClient, list_all: bool) -> None:
+    def __init__(self, client: PlatformClient, list_all: bool, early: EarlyListing | None = None) -> None:
         self.client = client
         self.list_all = list_all
+        self._early = early
         self._all: list[dict[str, Any]] | None = None
         self._index: dict[tuple[str, str | None], list[dict[str, Any]]] | None = None
         self._lock = asyncio.Lock()
@@ -129,7 +203,10 @@ class _Finder:
     async def everything(self) -> list[dict[str, Any]]:
         async with self._lock:
             if self._all is None:
-                self._all = await self.client.list_instances()
+                early = self._early
+                self._all = await asyncio.to_thread(early.result) if early is not None else None
+                if self._all is None:
+                    self._all = await self.client.list_instances()
                 index: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
                 for inst in self._all:
                     index.setdefault((str(inst.get("name")), instance_element(inst)), []).append(inst)
@@ -182,9 +259,11 @@ async def assess(
     prune: bool = False,
     in_scope: Callable[[str, str | None], bool] = lambda name, element: True,
     on_done: Callable[[Result], None] | None = None,
+    early: EarlyListing | None = None,
 ) -> Assessment:
     """Read the live state and decide, per definition, what apply would do; with `prune` (and an `owner`), also
-    which owned instances in scope (`in_scope(name, element)`: the shard) no definition describes.
+    which owned instances in scope (`in_scope(name, element)`: the shard) no definition describes. `early`: the
+    run's account (None) listed ahead, used if that account is listed.
 
     Two definitions with the same (name, element) arrive invalid already (pipeline.build(unique=True))."""
     _register(items)
@@ -193,9 +272,15 @@ async def assess(
     for item in items:
         accounts.setdefault(item.account, []).append(item)
     finders = {
-        account: _Finder(pick(account), list_all=sum(1 for i in group if i.valid) > LIST_ALL_THRESHOLD)
+        account: _Finder(
+            pick(account),
+            list_all=sum(1 for i in group if i.valid) > LIST_ALL_THRESHOLD,
+            early=early if account is None else None,
+        )
         for account, group in accounts.items()
     }
+    if early is not None and not (None in finders and finders[None].list_all):
+        early.cancel()
     labels = {account: f"{pick(account).connection.base_url}#{n}" for n, account in enumerate(accounts)}
     seen: list[tuple[Any, ...]] = []
 
@@ -336,6 +421,7 @@ async def apply_all(
     prune: bool = False,
     in_scope: Callable[[str, str | None], bool] = lambda name, element: True,
     on_done: Callable[[Result], None] | None = None,
+    early: EarlyListing | None = None,
 ) -> list[Result]:
     """apply (dry_run: diff): create what is missing, PATCH what differs, leave what matches, and with prune
     delete the owned instances no definition describes."""
@@ -348,6 +434,7 @@ async def apply_all(
         prune=prune,
         in_scope=in_scope,
         on_done=on_done if dry_run else None,
+        early=early,
     )
     if dry_run:
         return assessment.results

@@ -78,6 +78,13 @@ def stored(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _as_stored(value: Any) -> str:
+    """The string the platform stores for a value: a mapping or list as compact JSON, as the client sends it."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return stored(value)
+
+
 def _structure(value: Any) -> Any:
     """A mapping or list, or the one a JSON string holds; None for anything else."""
     if isinstance(value, (dict, list)):
@@ -102,6 +109,8 @@ def _exactly(a: Any, b: Any) -> bool:
 
 def same(defined: Any, live: Any) -> bool:
     """Whether the live value is what the definition would store."""
+    if isinstance(live, str) and live == _as_stored(defined):
+        return True  # the usual case, and the quick one: the very string the platform stores
     wanted, current = _structure(defined), _structure(live)
     if (
         isinstance(defined, (dict, list))
