@@ -240,3 +240,41 @@ def test_polling_in_a_real_server(start_emulator: Any, callback_receiver: Any) -
     message = json.loads(receiver.received[0].body)["message"]
     assert message["elementKey"] == "hubspotcrm"
     assert verify(KEY, receiver.received[0].body, receiver.received[0].headers[HEADER])
+
+
+def test_on_this_machine_judges_the_text_only() -> None:
+    from cloudevents_cli.emulator.delivery import on_this_machine
+
+    for url in ("http://127.0.0.1:8080/cb", "http://localhost/x", "http://[::1]:9/", "http://127.5.6.7/"):
+        assert on_this_machine(url), url
+    for url in ("https://hooks.example.com/ce", "http://10.0.0.1/", "http://127.0.0.1.nip.io/", "http://[::1", ""):
+        assert not on_this_machine(url), url
+
+
+def test_a_callback_elsewhere_is_not_sent_and_recorded_failed(monkeypatch: Any) -> None:
+    """The emulator never resolves or connects to a host that is not this machine (unless --deliver-anywhere)."""
+    import asyncio
+    import socket
+
+    from cloudevents_cli.emulator.delivery import NOT_SENT, Deliverer
+    from cloudevents_cli.emulator.settings import Settings
+
+    def no_lookup(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"resolved {args[0]!r}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
+    recorded: list[tuple[Any, ...]] = []
+
+    class Store:
+        def add_attempt(self, *args: Any, **kwargs: Any) -> None:
+            recorded.append((args, kwargs))
+
+    class Instance:
+        configuration = {  # noqa: RUF012 - a stand-in
+            "event.notification.callback.url": "https://hooks.example.com/ce"
+        }
+
+    deliverer = Deliverer(Store(), Settings())  # type: ignore[arg-type]
+    ok, status, error = asyncio.run(deliverer._attempt(Instance(), 7, "w-1", b"{}", 1))  # type: ignore[arg-type]
+    assert (ok, status, error) == (False, None, NOT_SENT)
+    assert recorded == [((7, 1), {"status_code": None, "error": NOT_SENT})]

@@ -136,6 +136,14 @@ def emulator(
             help="Take OAuth codes the consent page never issued (placeholders, as in sample-configs/) as valid.",
         ),
     ] = False,
+    deliver_anywhere: Annotated[
+        bool,
+        typer.Option(
+            "--deliver-anywhere",
+            help="Deliver events to any callback URL; by default only to this machine (127.0.0.1, [::1], localhost),"
+            " and an attempt elsewhere is recorded as failed, not sent.",
+        ),
+    ] = False,
 ) -> None:
     """Run the local platform emulator (instances API, event delivery, faults).
 
@@ -161,6 +169,7 @@ def emulator(
         oauth_error=oauth_error,
         oauth_code_ttl=oauth_code_ttl,
         accept_any_code=accept_any_code,
+        deliver_anywhere=deliver_anywhere,
     )
     demo = user_secret == _DEFAULT_USER and org_secret == _DEFAULT_ORG
 

@@ -180,6 +180,9 @@ class Deliverer:
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         status: int | None = None
         error: str | None = None
+        if not self.settings.deliver_anywhere and not on_this_machine(url):
+            self.store.add_attempt(delivery_id, attempt, status_code=None, error=NOT_SENT)
+            return False, None, NOT_SENT
         try:
             async with httpx.AsyncClient(timeout=defaults.DELIVERY_TIMEOUT, trust_env=False) as client:
                 response = await client.post(url, content=body, headers=headers)
@@ -194,6 +197,27 @@ class Deliverer:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+NOT_SENT = "not sent: the emulator delivers to callback URLs on this machine only (emulator --deliver-anywhere)"
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def on_this_machine(url: str) -> bool:
+    """Whether URL's host is loopback, judged from its text alone (nothing is resolved)."""
+    from ipaddress import ip_address
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host in _LOCAL_HOSTS:
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def stamp() -> str:

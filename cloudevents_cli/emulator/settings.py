@@ -29,6 +29,9 @@ class Settings:
     oauth_code_ttl: float = defaults.OAUTH_CODE_TTL  # seconds an authorization code stays usable
     oauth_error: str | None = None  # the consent page answers this OAuth `error` instead of a code
     accept_any_code: bool = False  # take codes the consent page never issued (placeholders) as valid
+    # Deliver only to callback URLs on this machine (127.0.0.1, [::1], localhost); `--deliver-anywhere` lifts it.
+    # A test or bench never reaches out to the example hosts of its definitions, and nothing is resolved.
+    deliver_anywhere: bool = False
 
     @property
     def time_scale(self) -> float:
