@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cloudevents_cli.cli.app import State
-from cloudevents_cli.cli.connect import make_client, run
+from cloudevents_cli.cli.connect import connection, make_client, resolved, run
 from cloudevents_cli.errors import CloudEventsError, UsageError
 
 if TYPE_CHECKING:
@@ -25,42 +25,13 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def run_connection(st: State) -> Connection:
-    """The run's connection, its credentials not yet required (every definition may name its own account)."""
-    from cloudevents_cli.config import resolve_connection
-
-    o = st.options
-    conn = resolve_connection(
-        base_url=o.base_url,
-        user_secret=o.user_secret,
-        org_secret=o.org_secret,
-        timeout=o.timeout,
-        ca_bundle=o.ca_bundle,
-        profile=o.profile,
-        config_file=o.config,
-    )
-    for warning in conn.warnings:
-        st.out.warn(f"warning: {warning}")
-    return conn
-
-
 def early_listing(st: State) -> EarlyListing | None:
     """The run's account listed in the background while a large batch is built (platform/create_apply.py), when
     the run has a connection with credentials; None otherwise (anything wrong is reported later, as always)."""
-    from cloudevents_cli.config import resolve_connection
     from cloudevents_cli.platform.create_apply import EARLY_LISTING_AFTER, EarlyListing
 
-    o = st.options
     try:
-        conn = resolve_connection(
-            base_url=o.base_url,
-            user_secret=o.user_secret,
-            org_secret=o.org_secret,
-            timeout=o.timeout,
-            ca_bundle=o.ca_bundle,
-            profile=o.profile,
-            config_file=o.config,
-        )
+        conn = resolved(st)
         conn.require_credentials()
     except CloudEventsError:
         return None
@@ -97,7 +68,7 @@ def with_clients(
 ) -> T:
     """Run `fn(client_for, run_connection)` with one client per account the items use (accounts with the same
     connection share one); every such account must have credentials, the run's only when it is used."""
-    run_conn = run_connection(st)
+    run_conn = connection(st, require_credentials=False)
     accounts = list(dict.fromkeys(item.account for item in items)) or [None]
     conns = {account: account_connection(st, run_conn, account) for account in accounts}
     for account, conn in conns.items():

@@ -16,11 +16,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def connection(st: State) -> Connection:
+def resolved(st: State) -> Connection:
+    """The run's connection as flags, environment and profile give it: warnings not shown, credentials not checked."""
     from cloudevents_cli.config import resolve_connection
 
     o = st.options
-    conn = resolve_connection(
+    return resolve_connection(
         base_url=o.base_url,
         user_secret=o.user_secret,
         org_secret=o.org_secret,
@@ -29,9 +30,16 @@ def connection(st: State) -> Connection:
         profile=o.profile,
         config_file=o.config,
     )
+
+
+def connection(st: State, *, require_credentials: bool = True) -> Connection:
+    """The run's connection, its warnings shown. Without `require_credentials` the secrets may be missing (every
+    definition of a batch may name its own account: cli/accounts.py)."""
+    conn = resolved(st)
     for warning in conn.warnings:
         st.out.warn(f"warning: {warning}")
-    conn.require_credentials()
+    if require_credentials:
+        conn.require_credentials()
     return conn
 
 
